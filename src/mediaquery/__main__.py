@@ -1,0 +1,5 @@
+"""`python -m mediaquery`."""
+
+from mediaquery.cli import main
+
+main()

@@ -1,0 +1,45 @@
+"""The analyzer contract: pixels (or a file) in, findings out. Analyzers never touch the index."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import ClassVar
+
+from PIL import Image
+
+from mediaquery.domain import Findings, MediaType
+
+
+class Analyzer(ABC):
+    """Base class for analyzers. `analyze()` loads the model once, then calls `_analyze()`."""
+
+    name: ClassVar[str]
+    version: ClassVar[str]
+    media_types: ClassVar[frozenset[MediaType]] = frozenset({MediaType.IMAGE})
+
+    # The smallest image side the analyzer needs; lets JPEG decoding skip detail (None = full).
+    min_side: ClassVar[int | None] = None
+
+    def __init__(self, model_dir: Path, threads: int = 1) -> None:
+        self.model_dir = model_dir
+        self.threads = threads
+        self._loaded = False
+
+    def load(self) -> None:
+        """Load models or other heavy state; called once, lazily, per process."""
+        if not self._loaded:
+            self._load()
+            self._loaded = True
+
+    def analyze(self, image: Image.Image) -> Findings:
+        """Analyse one decoded RGB image."""
+        self.load()
+        return self._analyze(image)
+
+    def _load(self) -> None:  # noqa: B027 - optional hook
+        """Override to load models; the default has nothing to load."""
+
+    @abstractmethod
+    def _analyze(self, image: Image.Image) -> Findings:
+        """Return the findings for one RGB image."""

@@ -1,0 +1,47 @@
+"""Find analyzers: built-ins and plugins both come through the `mediaquery.analyzers` group."""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from mediaquery.analyzers.base import Analyzer
+from mediaquery.errors import MediaQueryError
+
+GROUP = "mediaquery.analyzers"
+# Used when the package runs from a source tree without installed metadata.
+BUILTINS = {"labels": "mediaquery.analyzers.imagenet:LabelsAnalyzer"}
+
+
+class UnknownAnalyzer(MediaQueryError):
+    status = 400
+    code = "UnknownAnalyzer"
+
+
+@cache
+def available() -> dict[str, str]:
+    """name → 'module:Class' of every installed analyzer."""
+    found = dict(BUILTINS)
+    for ep in entry_points(group=GROUP):
+        found[ep.name] = ep.value
+    return found
+
+
+def analyzer_class(name: str) -> type[Analyzer]:
+    """Import an analyzer class by its registered name."""
+    target = available().get(name)
+    if target is None:
+        known = ", ".join(sorted(available()))
+        raise UnknownAnalyzer(f"Unknown analyzer '{name}'; installed: {known}")
+    module, _, attr = target.partition(":")
+    cls = getattr(importlib.import_module(module), attr)
+    if not (isinstance(cls, type) and issubclass(cls, Analyzer)):
+        raise UnknownAnalyzer(f"Analyzer '{name}' ({target}) is not an Analyzer subclass")
+    return cls
+
+
+def build(names: list[str], model_dir: Path, threads: int = 1) -> list[Analyzer]:
+    """Instantiate the named analyzers (models load lazily, on first use)."""
+    return [analyzer_class(n)(model_dir, threads) for n in names]

@@ -1,0 +1,53 @@
+"""Liveness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
+from sqlalchemy import text
+
+from mediaquery.api.deps import ConnDep
+from mediaquery.context import Context
+from mediaquery.index.query import status_counts
+from mediaquery.queue import jobs
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz(conn: ConnDep) -> dict[str, str]:
+    """Liveness: the process answers and the index is reachable."""
+    conn.execute(text("SELECT 1"))
+    return {"status": "ok"}
+
+
+@router.get("/metrics", response_class=Response)
+def metrics(request: Request) -> Response:
+    """Prometheus metrics: queue depth, media per status, HTTP requests."""
+    registry: CollectorRegistry = request.app.state.metrics
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+class IndexCollector(Collector):
+    """Reads queue and media counts from the index at scrape time (workers are other processes)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def collect(self) -> Iterator[Metric]:
+        with self.ctx.engine.connect() as conn:
+            job_counts = jobs.counts(conn)
+            media_counts = status_counts(conn)
+        g = GaugeMetricFamily("mediaquery_jobs", "Jobs in the queue by state", labels=["state"])
+        for state in (jobs.QUEUED, jobs.RUNNING, jobs.DONE, jobs.FAILED):
+            g.add_metric([state], job_counts.get(state, 0))
+        yield g
+        m = GaugeMetricFamily("mediaquery_media", "Indexed media by status", labels=["status"])
+        for st in ("pending", "processing", "done", "failed"):
+            m.add_metric([st], media_counts.get(st, 0))
+        yield m

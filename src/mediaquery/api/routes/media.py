@@ -1,0 +1,117 @@
+"""The full media API: list with filters and paging, get, upload, delete."""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Annotated, BinaryIO, Literal, cast
+
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
+from fastapi.concurrency import run_in_threadpool
+
+from mediaquery.api.deps import ConnDep, CtxDep
+from mediaquery.api.items import load_item
+from mediaquery.api.schemas import MediaPage, MediaPublic, UploadResult
+from mediaquery.errors import BadRequest, PayloadTooLarge
+from mediaquery.index.query import MediaFilter, list_media
+from mediaquery.ingest.uploads import check_upload, delete_object, store_upload
+
+router = APIRouter(prefix="/v1/media", tags=["media"])
+
+SPOOL_BYTES = 8 * 1024 * 1024
+Confidence = Annotated[
+    float | None, Query(ge=0, le=100, description="Only labels at or above this (0-100)")
+]
+MediaTypeQ = Annotated[Literal["image", "video", "unknown"] | None, Query(description="Media type")]
+StatusQ = Annotated[
+    Literal["pending", "processing", "done", "failed"] | None, Query(description="Status")
+]
+
+
+@router.get("", response_model=MediaPage)
+def list_items(
+    ctx: CtxDep,
+    conn: ConnDep,
+    prefix: Annotated[str | None, Query(description="Name prefix")] = None,
+    type: MediaTypeQ = None,
+    label: Annotated[list[str] | None, Query(description="Label or alias; repeat for AND")] = None,
+    min_confidence: Confidence = None,
+    status: StatusQ = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Page size")] = 100,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+) -> MediaPage:
+    """List media in name order, filtered (AND) and paged with a cursor."""
+    min_conf = (
+        ctx.settings.labels.default_min_confidence if min_confidence is None else min_confidence
+    )
+    f = MediaFilter(prefix=prefix or None, type=type, labels=[x for x in label or [] if x],
+                    min_confidence=min_conf, status=status)  # fmt: skip
+    page = list_media(conn, f, limit=limit, cursor=cursor)
+    return MediaPage(items=[MediaPublic.of(r) for r in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/{name:path}", response_model=MediaPublic)
+def get_item(
+    ctx: CtxDep, conn: ConnDep, name: str, min_confidence: Confidence = None
+) -> MediaPublic:
+    """One media item with status, labels (confidence, parents, aliases) and provenance."""
+    min_conf = (
+        ctx.settings.labels.default_min_confidence if min_confidence is None else min_confidence
+    )
+    return MediaPublic.of(load_item(conn, name, min_conf))
+
+
+def _item(ctx: CtxDep, name: str) -> MediaPublic:
+    with ctx.engine.connect() as conn:
+        return MediaPublic.of(load_item(conn, name, ctx.settings.labels.default_min_confidence))
+
+
+@router.put("/{name:path}", response_model=MediaPublic, status_code=status.HTTP_201_CREATED)
+async def put_item(ctx: CtxDep, request: Request, response: Response, name: str) -> MediaPublic:
+    """Upload one object with the raw body as content (like S3 PutObject); queues analysis."""
+    limit = ctx.settings.max_upload_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"Upload is larger than the limit of {limit} bytes")
+    with tempfile.SpooledTemporaryFile(SPOOL_BYTES) as spool:
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"Upload is larger than the limit of {limit} bytes")
+            spool.write(chunk)
+        spool.seek(0)
+        result = await run_in_threadpool(store_upload, ctx, name, cast(BinaryIO, spool))
+    if result.action != "created":
+        response.status_code = status.HTTP_200_OK
+    return await run_in_threadpool(_item, ctx, name)
+
+
+@router.post("", response_model=UploadResult, status_code=status.HTTP_201_CREATED)
+async def post_items(
+    ctx: CtxDep,
+    files: Annotated[list[UploadFile], File(description="One or more files")],
+    prefix: Annotated[str, Form(description="Prepended to each file name")] = "",
+) -> UploadResult:
+    """Upload several files (multipart form field `files`); names are `prefix` + file name."""
+    limit = ctx.settings.max_upload_bytes
+    named = []
+    for f in files:
+        if not f.filename:
+            raise BadRequest("Every uploaded file needs a file name")
+        if f.size is not None and f.size > limit:
+            raise PayloadTooLarge(f"{f.filename} is larger than the limit of {limit} bytes")
+        name = prefix + f.filename
+        await run_in_threadpool(check_upload, name, f.file)
+        named.append((name, f))
+    names = []
+    for name, f in named:
+        await run_in_threadpool(store_upload, ctx, name, f.file)
+        names.append(name)
+    return UploadResult(items=[await run_in_threadpool(_item, ctx, n) for n in names])
+
+
+@router.delete("/{name:path}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_item(ctx: CtxDep, name: str) -> Response:
+    """Delete the object from the bucket and everything found in it from the index."""
+    delete_object(ctx, name)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

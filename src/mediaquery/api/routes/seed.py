@@ -1,0 +1,45 @@
+"""The serverless media-query sample's API, answered exactly like the sample."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from mediaquery.api.deps import ConnDep, CtxDep
+from mediaquery.api.items import load_item
+from mediaquery.api.schemas import SeedItem
+from mediaquery.index.query import MediaFilter, list_media
+
+router = APIRouter(prefix="/api", tags=["seed-compatible"])
+
+
+@router.get("/", response_model=list[SeedItem])
+def list_seed(
+    ctx: CtxDep,
+    conn: ConnDep,
+    startswith: Annotated[str | None, Query(description="Name prefix")] = None,
+    media_type: Annotated[
+        Literal["image", "video"] | None, Query(alias="media-type", description="image or video")
+    ] = None,
+    label: Annotated[str | None, Query(description="Label name or alias, any case")] = None,
+) -> list[SeedItem]:
+    """List media, filtered by name prefix, media type and label (combined with AND)."""
+    min_conf = ctx.settings.labels.default_min_confidence
+    f = MediaFilter(
+        prefix=startswith or None,
+        type=media_type,
+        labels=[label] if label else [],
+        min_confidence=min_conf,
+    )
+    page = list_media(conn, f)
+    return [
+        SeedItem(name=r.name, type=r.type, labels=[x["name"] for x in r.labels]) for r in page.items
+    ]
+
+
+@router.get("/{name:path}", response_model=SeedItem)
+def get_seed(ctx: CtxDep, conn: ConnDep, name: str) -> SeedItem:
+    """One media item by name."""
+    row = load_item(conn, name, ctx.settings.labels.default_min_confidence)
+    return SeedItem(name=row.name, type=row.type, labels=[x["name"] for x in row.labels])

@@ -1,0 +1,131 @@
+"""The application factory: API, background watcher, reconcile and the embedded worker pool."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from mediaquery import __version__
+from mediaquery.api.routes import health, jobs, labels, media, seed
+from mediaquery.config import Settings
+from mediaquery.context import Context, open_context
+from mediaquery.errors import MediaQueryError
+from mediaquery.ingest.reconcile import reconcile
+from mediaquery.ingest.watcher import watch_bucket
+from mediaquery.queue.jobs import recover_orphans
+from mediaquery.queue.local import WorkerPool
+
+log = logging.getLogger(__name__)
+
+
+def error_body(request: Request, code: str, message: str) -> dict[str, object]:
+    """The sample's error shape under /api/, ours elsewhere."""
+    if request.url.path.startswith("/api/"):
+        return {"Code": code, "Message": message}
+    return {"code": code, "message": message}
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(MediaQueryError)
+    async def on_error(request: Request, exc: MediaQueryError) -> JSONResponse:
+        return JSONResponse(error_body(request, exc.code, exc.message), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'][1:]) or 'request'}: {e['msg']}"
+            for e in exc.errors()
+        )
+        body = error_body(request, "ValidationError", f"Invalid request: {problems}")
+        return JSONResponse(body, status_code=400 if request.url.path.startswith("/api/") else 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = "NotFoundError" if exc.status_code == 404 else f"HTTP{exc.status_code}"
+        return JSONResponse(error_body(request, code, str(exc.detail)), status_code=exc.status_code)
+
+
+def _install_metrics(app: FastAPI, ctx: Context) -> None:
+    registry = CollectorRegistry()
+    requests = Counter(
+        "mediaquery_http_requests",
+        "HTTP requests",
+        ["method", "route", "status"],
+        registry=registry,
+    )
+    latency = Histogram(
+        "mediaquery_http_request_seconds", "HTTP request latency", ["route"], registry=registry
+    )
+    registry.register(health.IndexCollector(ctx))
+    app.state.metrics = registry
+
+    @app.middleware("http")
+    async def observe(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        t0 = time.perf_counter()
+        response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        requests.labels(request.method, route, str(response.status_code)).inc()
+        latency.labels(route).observe(time.perf_counter() - t0)
+        return response
+
+
+def _start_background(app: FastAPI, ctx: Context, stop: threading.Event) -> list[threading.Thread]:
+    s = ctx.settings
+    recovered = recover_orphans(ctx.engine)
+    if recovered:
+        log.info("requeued %d jobs left running by a stopped worker", recovered)
+    threads = []
+    if s.reconcile_on_start:
+        threads.append(threading.Thread(target=reconcile, args=(ctx,), name="reconcile"))
+    if s.watch:
+        threads.append(threading.Thread(target=watch_bucket, args=(ctx, stop), name="watcher"))
+    for t in threads:
+        t.daemon = True
+        t.start()
+    if s.queue.workers > 0:
+        app.state.pool = WorkerPool(s)
+        app.state.pool.start()
+    return threads
+
+
+def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
+    """Build the app; background=False skips watcher, reconcile and workers (tests drive them)."""
+    ctx = open_context(settings)
+    stop = threading.Event()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        threads = _start_background(app, ctx, stop) if background else []
+        yield
+        stop.set()
+        pool = getattr(app.state, "pool", None)
+        if pool is not None:
+            pool.stop()
+        for t in threads:
+            t.join(5)
+        ctx.close()
+
+    app = FastAPI(
+        title="mediaquery",
+        version=__version__,
+        description="Analyse images and videos dropped in a bucket; query what was found.",
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    app.state.pool = None
+    _install_error_handlers(app)
+    _install_metrics(app, ctx)
+    for module in (seed, media, labels, jobs, health):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,233 @@
+"""The `mediaquery` command: serve, ingest, ls, show, rm, reconcile."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from mediaquery.api.items import load_item
+from mediaquery.api.schemas import MediaPublic
+from mediaquery.config import Settings, load_settings
+from mediaquery.context import Context, open_context
+from mediaquery.errors import MediaQueryError
+from mediaquery.index import repo
+from mediaquery.index.query import MediaFilter, list_media
+from mediaquery.ingest.reconcile import reconcile as run_reconcile
+from mediaquery.ingest.uploads import delete_object, store_upload
+from mediaquery.logs import setup_logging
+from mediaquery.queue.worker import Worker
+
+app = typer.Typer(help="Analyse images and videos and query what was found.", no_args_is_help=True)
+out = Console()
+err = Console(stderr=True)
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", "-d", help="Data folder [env MEDIAQUERY_DATA_DIR]")
+]
+FINISHED = ("done", "failed")
+
+
+def _ctx(data_dir: Path | None) -> Context:
+    return open_context(load_settings(data_dir=data_dir))
+
+
+def _pid_file(settings: Settings) -> Path:
+    return settings.data_dir / "serve.pid"
+
+
+def server_running(settings: Settings) -> bool:
+    """True when a `mediaquery serve` with workers is running on this data folder."""
+    try:
+        pid = int(_pid_file(settings).read_text().strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+@app.command()
+def serve(
+    data_dir: DataDir = None,
+    host: Annotated[str | None, typer.Option(help="Listen address [default 127.0.0.1]")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [default 8000]")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes [default 2]")] = None,
+) -> None:
+    """Run the API, the bucket watcher and the analysis workers on this machine."""
+    import uvicorn
+
+    from mediaquery.app import create_app
+
+    setup_logging()
+    settings = load_settings(data_dir=data_dir, host=host, port=port)
+    if workers is not None:
+        settings.queue.workers = workers
+    application = create_app(settings)
+    pid_file = _pid_file(settings)
+    pid_file.write_text(str(os.getpid()))
+    try:
+        out.print(
+            f"mediaquery on http://{settings.host}:{settings.port}  bucket: {settings.media_dir}"
+        )
+        uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
+    finally:
+        pid_file.unlink(missing_ok=True)
+
+
+def _collect(paths: list[Path], prefix: str) -> list[tuple[Path, str]]:
+    found: list[tuple[Path, str]] = []
+    for path in paths:
+        if path.is_dir():
+            base = path.resolve().parent
+            for f in sorted(p for p in path.resolve().rglob("*") if p.is_file()):
+                found.append((f, prefix + f.relative_to(base).as_posix()))
+        elif path.is_file():
+            found.append((path, prefix + path.name))
+        else:
+            err.print(f"[red]not found:[/] {path}")
+    return found
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err,
+    )  # fmt: skip
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders")],
+    data_dir: DataDir = None,
+    prefix: Annotated[str, typer.Option(help="Prepended to every media name")] = "",
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait for analysis")] = True,
+) -> None:
+    """Add files (folders recursively) to the bucket and wait until they are analysed."""
+    ctx = _ctx(data_dir)
+    files = _collect(paths, prefix)
+    names, failures = [], 0
+    with _progress() as bar:
+        task = bar.add_task("uploading", total=len(files))
+        for path, name in files:
+            try:
+                with path.open("rb") as fh:
+                    store_upload(ctx, name, fh)
+                names.append(name)
+            except MediaQueryError as exc:
+                failures += 1
+                err.print(f"[red]skipped {path}:[/] {exc.message}")
+            bar.advance(task)
+    if wait and names:
+        failures += _wait_for(ctx, names)
+    ctx.close()
+    raise typer.Exit(1 if failures else 0)
+
+
+def _wait_for(ctx: Context, names: list[str]) -> int:
+    """Show analysis progress; run jobs here when no server is running. Returns failures."""
+    stop = threading.Event()
+    worker: threading.Thread | None = None
+    if not server_running(ctx.settings):
+        worker = threading.Thread(target=Worker(ctx, stop=stop).run, daemon=True)
+        worker.start()
+    with _progress() as bar:
+        task = bar.add_task("analysing", total=len(names))
+        while True:
+            with ctx.engine.connect() as conn:
+                states = repo.statuses(conn, names)
+            finished = sum(status in FINISHED for status, _ in states.values())
+            bar.update(task, completed=finished)
+            if finished >= len(states):
+                break
+            time.sleep(0.2)
+    stop.set()
+    if worker:
+        worker.join()
+    failed = {n: e for n, (status, e) in states.items() if status == "failed"}
+    for name, error in failed.items():
+        err.print(f"[red]failed {name}:[/] {error}")
+    return len(failed)
+
+
+@app.command("ls")
+def list_cmd(
+    data_dir: DataDir = None,
+    label: Annotated[list[str] | None, typer.Option(help="Label or alias (repeat for AND)")] = None,
+    type: Annotated[str | None, typer.Option("--type", help="image or video")] = None,
+    prefix: Annotated[str | None, typer.Option(help="Name prefix")] = None,
+    status: Annotated[str | None, typer.Option(help="pending, processing, done or failed")] = None,
+    min_confidence: Annotated[float | None, typer.Option(help="0-100")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines output")] = False,
+) -> None:
+    """List media with their labels."""
+    ctx = _ctx(data_dir)
+    min_conf = (
+        ctx.settings.labels.default_min_confidence if min_confidence is None else min_confidence
+    )
+    f = MediaFilter(prefix=prefix, type=type, labels=label or [], min_confidence=min_conf,
+                    status=status)  # fmt: skip
+    with ctx.engine.connect() as conn:
+        rows = list_media(conn, f).items
+    if as_json:
+        for r in rows:
+            out.print_json(json.dumps({"name": r.name, "type": r.type, "status": r.status,
+                                       "labels": [x["name"] for x in r.labels]}))  # fmt: skip
+        return
+    table = Table("name", "type", "status", "labels")
+    for r in rows:
+        labels = ", ".join(f"{x['name']} {x['confidence']:.0f}" for x in r.labels)
+        table.add_row(
+            r.name, r.type, r.status if r.status != "failed" else f"failed: {r.error}", labels
+        )
+    out.print(table)
+
+
+@app.command()
+def show(name: str, data_dir: DataDir = None) -> None:
+    """Show one item as JSON: status, labels with confidence and parents, provenance."""
+    ctx = _ctx(data_dir)
+    try:
+        with ctx.engine.connect() as conn:
+            row = load_item(conn, name, ctx.settings.labels.default_min_confidence)
+    except MediaQueryError as exc:
+        err.print(f"[red]{exc.message}[/]")
+        raise typer.Exit(1) from exc
+    out.print_json(MediaPublic.of(row).model_dump_json())
+
+
+@app.command()
+def rm(names: list[str], data_dir: DataDir = None) -> None:
+    """Delete media from the bucket and the index."""
+    ctx = _ctx(data_dir)
+    failed = 0
+    for name in names:
+        try:
+            delete_object(ctx, name)
+            out.print(f"removed {name}")
+        except MediaQueryError as exc:
+            failed += 1
+            err.print(f"[red]{exc.message}[/]")
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def reconcile(data_dir: DataDir = None) -> None:
+    """Scan the bucket folder and heal differences with the index."""
+    ctx = _ctx(data_dir)
+    with _progress() as bar:
+        task = bar.add_task("scanning", total=None)
+        counts = run_reconcile(ctx, progress=lambda _name: bar.advance(task))
+    out.print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
+
+
+def main() -> None:
+    """Console entry point."""
+    app()

@@ -1,0 +1,91 @@
+"""Settings: one pydantic-settings object, read from MEDIAQUERY_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LabelSettings(BaseModel):
+    """Confidence thresholds (0-100) for labels."""
+
+    floor: float = Field(
+        5.0, ge=0, le=100, description="Labels below this confidence are not stored."
+    )
+    default_min_confidence: float = Field(
+        30.0,
+        ge=0,
+        le=100,
+        description="Labels at or above this confidence are listed and matched unless a query "
+        "asks for another `min_confidence`.",
+    )
+
+
+class QueueSettings(BaseModel):
+    """The embedded job queue."""
+
+    workers: int = Field(2, ge=0, description="Worker processes that run analysis jobs.")
+    max_attempts: int = Field(3, ge=1, description="Tries before a job is given up as failed.")
+    retry_delay: float = Field(2.0, ge=0, description="Seconds before the first retry; doubles.")
+    lease_seconds: float = Field(
+        120.0, gt=0, description="A running job whose worker stops renewing this is run again."
+    )
+    poll_interval: float = Field(0.2, gt=0, description="Seconds an idle worker waits to poll.")
+
+
+class Settings(BaseSettings):
+    """All options of mediaquery. Environment variables use the MEDIAQUERY_ prefix and `__`
+    between section and field, e.g. MEDIAQUERY_QUEUE__WORKERS=4."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MEDIAQUERY_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    data_dir: Path = Field(
+        Path("./mediaquery-data"), description="Holds the bucket folder, index and model cache."
+    )
+    host: str = Field("127.0.0.1", description="Address the server listens on.")
+    port: int = Field(8000, ge=0, le=65535, description="Port the server listens on.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the index; default: SQLite at DATA_DIR/index.db."
+    )
+    max_upload_bytes: int = Field(
+        200 * 1024 * 1024, gt=0, description="Largest accepted upload; larger ones get 413."
+    )
+    max_image_pixels: int = Field(
+        80_000_000, gt=0, description="Images declaring more pixels fail as decompression bombs."
+    )
+    watch: bool = Field(True, description="Watch the bucket folder for changes while serving.")
+    reconcile_on_start: bool = Field(True, description="Scan the bucket folder at start-up.")
+    analyzers: list[str] = Field(
+        default_factory=lambda: ["labels"], description="Analyzers that run on new media."
+    )
+    model_threads: int = Field(1, ge=1, description="Inference threads per worker process.")
+    labels: LabelSettings = Field(default_factory=LabelSettings)  # type: ignore[arg-type]
+    queue: QueueSettings = Field(default_factory=QueueSettings)  # type: ignore[arg-type]
+
+    @property
+    def media_dir(self) -> Path:
+        """The bucket folder: every file below it is media."""
+        return self.data_dir / "media"
+
+    @property
+    def model_dir(self) -> Path:
+        """Model cache: ONNX files built or downloaded once."""
+        return self.data_dir / "models"
+
+    @property
+    def db_url(self) -> str:
+        """The index database URL, defaulting to SQLite in the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'index.db').resolve()}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from the environment, with explicit overrides winning."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**clean)

@@ -1,0 +1,42 @@
+"""The services one process works with: settings, index engine, storage, analyzers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from mediaquery.analyzers import registry
+from mediaquery.analyzers.base import Analyzer
+from mediaquery.config import Settings
+from mediaquery.index.db import make_engine, migrate
+from mediaquery.storage.local import LocalStorage
+
+
+@dataclass
+class Context:
+    settings: Settings
+    engine: Engine
+    storage: LocalStorage
+    _analyzers: list[Analyzer] | None = field(default=None, repr=False)
+
+    @property
+    def analyzers(self) -> list[Analyzer]:
+        """The enabled analyzers, built on first use (their models load lazily)."""
+        if self._analyzers is None:
+            s = self.settings
+            self._analyzers = registry.build(s.analyzers, s.model_dir, s.model_threads)
+        return self._analyzers
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.engine.dispose()
+
+
+def open_context(settings: Settings, *, run_migrations: bool = True) -> Context:
+    """Create folders, connect to the index and bring its schema up to date."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.db_url)
+    if run_migrations:
+        migrate(engine)
+    return Context(settings, engine, LocalStorage(settings.media_dir))

@@ -1,0 +1,81 @@
+"""Decode images safely: bounded pixels, upright orientation, RGB, first frame of animations."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from mediaquery.errors import AnalysisError
+
+# We check the declared size ourselves, before any pixel is decoded, with a clear message.
+Image.MAX_IMAGE_PIXELS = None
+
+
+@dataclass(slots=True)
+class Decoded:
+    image: Image.Image  # RGB, upright
+    width: int  # of the upright original, before any draft downscale
+    height: int
+
+
+def decode_image(src: Path | BinaryIO, max_pixels: int, min_side: int | None = None) -> Decoded:
+    """Decode an image to upright RGB; `min_side` lets JPEGs decode at a reduced scale."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # EXIF and palette quirks are not failures
+            return _decode(src, max_pixels, min_side)
+    except AnalysisError:
+        raise
+    except UnidentifiedImageError as exc:
+        raise AnalysisError("Not a readable image: the content matches no known format") from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise AnalysisError(f"Image is damaged or truncated: {exc}") from exc
+    except MemoryError as exc:
+        raise AnalysisError("Image is too large to decode") from exc
+
+
+def _decode(src: Path | BinaryIO, max_pixels: int, min_side: int | None) -> Decoded:
+    with Image.open(src) as img:
+        w, h = img.size
+        if w <= 0 or h <= 0:
+            raise AnalysisError("Image has no pixels")
+        if w * h > max_pixels:
+            raise AnalysisError(
+                f"Image declares {w}x{h} pixels, more than the limit of {max_pixels} "
+                "(possible decompression bomb)"
+            )
+        img.seek(0)  # animated images: analyse the first frame
+        upright_w, upright_h = _upright_size(img, w, h)
+        if min_side and img.format == "JPEG":
+            scale = min(w, h) / min_side
+            if scale >= 2:
+                img.draft("RGB", (max(1, int(w / scale)), max(1, int(h / scale))))
+        img.load()
+        out = ImageOps.exif_transpose(img) or img
+        return Decoded(_to_rgb(out), upright_w, upright_h)
+
+
+def _upright_size(img: Image.Image, w: int, h: int) -> tuple[int, int]:
+    orientation = img.getexif().get(0x0112, 1)
+    return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    if img.mode == "RGB":
+        return img
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16-bit greyscale: scale to 8 bits instead of clipping everything to white
+        arr = np.asarray(img, dtype=np.float64)
+        scale = 255.0 / 65535.0 if arr.max() > 255 else 1.0
+        return Image.fromarray(np.clip(arr * scale, 0, 255).astype(np.uint8)).convert("RGB")
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        canvas = Image.new("RGB", rgba.size, (255, 255, 255))
+        canvas.paste(rgba, mask=rgba.getchannel("A"))
+        return canvas
+    return img.convert("RGB")

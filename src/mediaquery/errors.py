@@ -1,0 +1,56 @@
+"""One error hierarchy: each error knows its HTTP status and a stable code."""
+
+from __future__ import annotations
+
+
+class MediaQueryError(Exception):
+    """Base error; `status` is the HTTP status, `code` a stable machine-readable name."""
+
+    status: int = 500
+    code: str = "InternalError"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequest(MediaQueryError):
+    status = 400
+    code = "BadRequest"
+
+
+class InvalidName(BadRequest):
+    code = "InvalidName"
+
+
+class InvalidCursor(BadRequest):
+    code = "InvalidCursor"
+
+
+class NotFound(MediaQueryError):
+    status = 404
+    code = "NotFoundError"
+
+
+class PayloadTooLarge(MediaQueryError):
+    status = 413
+    code = "PayloadTooLarge"
+
+
+class UnsupportedMediaType(MediaQueryError):
+    status = 415
+    code = "UnsupportedMediaType"
+
+
+class AnalysisError(MediaQueryError):
+    """The media could not be analysed; the item ends `failed` with this message."""
+
+    status = 422
+    code = "AnalysisFailed"
+
+
+class TransientError(MediaQueryError):
+    """A failure worth retrying (a busy database, a storage hiccup)."""
+
+    status = 503
+    code = "Unavailable"

@@ -1,0 +1,126 @@
+"""Listing, filtering, paging and label facets over the index."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, and_, exists, func, select
+
+from mediaquery.errors import InvalidCursor
+from mediaquery.index.repo import MEDIA_COLUMNS, MediaRow, attach_labels, media_row
+from mediaquery.index.tables import label_terms, labels, media
+
+
+@dataclass(slots=True)
+class MediaFilter:
+    """What a listing asks for; every field narrows the result (AND)."""
+
+    prefix: str | None = None
+    type: str | None = None
+    labels: list[str] = field(default_factory=list)
+    min_confidence: float = 0.0
+    status: str | None = None
+
+
+@dataclass(slots=True)
+class Page:
+    items: list[MediaRow]
+    next_cursor: str | None
+
+
+def _prefix_bound(prefix: str) -> str:
+    # The smallest string greater than every string starting with prefix (for index ranges).
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def _conditions(f: MediaFilter) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    if f.prefix:
+        conds += [
+            media.c.name >= f.prefix,
+            media.c.name < _prefix_bound(f.prefix),
+            func.substr(media.c.name, 1, len(f.prefix)) == f.prefix,
+        ]
+    if f.type:
+        conds.append(media.c.type == f.type)
+    if f.status:
+        conds.append(media.c.status == f.status)
+    for lab in f.labels:
+        conds.append(
+            exists().where(
+                label_terms.c.term == lab.strip().casefold(),
+                label_terms.c.media_id == media.c.id,
+                label_terms.c.confidence >= f.min_confidence,
+            )
+        )
+    return conds
+
+
+def encode_cursor(name: str) -> str:
+    """An opaque cursor pointing just after `name` in name order."""
+    return base64.urlsafe_b64encode(json.dumps({"after": name}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    """The name a cursor points after; InvalidCursor for anything we did not issue."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        after = data["after"]
+    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+        raise InvalidCursor("Cursor is not valid; use next_cursor from a previous page") from exc
+    if not isinstance(after, str):
+        raise InvalidCursor("Cursor is not valid; use next_cursor from a previous page")
+    return after
+
+
+def list_media(
+    conn: Connection,
+    f: MediaFilter,
+    *,
+    limit: int | None = None,
+    cursor: str | None = None,
+    label_min_confidence: float | None = None,
+) -> Page:
+    """One page of media in name order (keyset paging), with their labels attached."""
+    conds = _conditions(f)
+    if cursor:
+        conds.append(media.c.name > decode_cursor(cursor))
+    q = select(*MEDIA_COLUMNS).where(and_(*conds)).order_by(media.c.name)
+    if limit is not None:
+        q = q.limit(limit + 1)
+    rows = [media_row(r) for r in conn.execute(q)]
+    next_cursor = None
+    if limit is not None and len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(rows[-1].name)
+    min_conf = f.min_confidence if label_min_confidence is None else label_min_confidence
+    attach_labels(conn, rows, min_conf)
+    return Page(rows, next_cursor)
+
+
+def label_facets(conn: Connection, f: MediaFilter, limit: int = 100) -> list[dict[str, Any]]:
+    """Label names with the number of matching media that carry each one, most common first."""
+    matching = select(media.c.id).where(and_(*_conditions(f)))
+    count = func.count(func.distinct(labels.c.media_id))
+    q = (
+        select(labels.c.name, count.label("count"), func.max(labels.c.confidence).label("max"))
+        .where(labels.c.media_id.in_(matching), labels.c.confidence >= f.min_confidence)
+        .group_by(labels.c.name)
+        .order_by(count.desc(), labels.c.name)
+        .limit(limit)
+    )
+    return [
+        {"name": r.name, "count": r.count, "max_confidence": round(r.max, 2)}
+        for r in conn.execute(q)
+    ]
+
+
+def status_counts(conn: Connection) -> dict[str, int]:
+    """How many media are in each status."""
+    q = select(media.c.status, func.count()).group_by(media.c.status)
+    return {status: n for status, n in conn.execute(q).tuples()}

@@ -1,0 +1,225 @@
+"""Media and label reads and writes. Every function takes an open connection."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from mediaquery.domain import Findings, MediaType, Status
+from mediaquery.index.tables import analyses, label_terms, labels, media
+
+
+@dataclass(slots=True)
+class MediaRow:
+    id: int
+    name: str
+    type: str
+    content_type: str
+    size: int
+    etag: str
+    version: str
+    status: str
+    error: str | None
+    width: int | None
+    height: int | None
+    created_at: float
+    updated_at: float
+    analyzed_at: float | None
+    labels: list[dict[str, Any]] = field(default_factory=list)
+    analyses: list[dict[str, Any]] = field(default_factory=list)
+
+
+MEDIA_COLUMNS = [media.c[c] for c in MediaRow.__slots__ if c in media.c]
+
+
+def media_row(r: Any) -> MediaRow:
+    return MediaRow(**dict(r._mapping))
+
+
+def get_media(conn: Connection, name: str) -> MediaRow | None:
+    """The media row by name, without labels."""
+    r = conn.execute(select(*MEDIA_COLUMNS).where(media.c.name == name)).first()
+    return media_row(r) if r else None
+
+
+def upsert_media(
+    conn: Connection,
+    *,
+    name: str,
+    type: MediaType,
+    content_type: str,
+    size: int,
+    etag: str,
+    version: str,
+    status: Status,
+    error: str | None = None,
+) -> tuple[MediaRow, bool]:
+    """Insert or replace media; returns (row, changed). Same content only refreshes `version`."""
+    now = time.time()
+    existing = get_media(conn, name)
+    if existing and existing.etag == etag:
+        if existing.version != version:
+            conn.execute(update(media).where(media.c.id == existing.id).values(version=version))
+            existing.version = version
+        return existing, False
+    values = dict(
+        type=str(type), content_type=content_type, size=size, etag=etag, version=version,
+        status=str(status), error=error, width=None, height=None, updated_at=now, analyzed_at=None,
+    )  # fmt: skip
+    if existing:
+        conn.execute(update(media).where(media.c.id == existing.id).values(**values))
+        _clear_findings(conn, existing.id)
+    else:
+        conn.execute(insert(media).values(name=name, created_at=now, **values))
+    row = get_media(conn, name)
+    assert row is not None
+    return row, True
+
+
+def _clear_findings(conn: Connection, media_id: int) -> None:
+    conn.execute(delete(label_terms).where(label_terms.c.media_id == media_id))
+    conn.execute(delete(labels).where(labels.c.media_id == media_id))
+    conn.execute(delete(analyses).where(analyses.c.media_id == media_id))
+
+
+def delete_media(conn: Connection, name: str) -> bool:
+    """Remove media and everything found in it; False if it was not indexed."""
+    row = get_media(conn, name)
+    if row is None:
+        return False
+    _clear_findings(conn, row.id)
+    conn.execute(delete(media).where(media.c.id == row.id))
+    return True
+
+
+def set_status(
+    conn: Connection, name: str, etag: str, status: Status, error: str | None = None
+) -> bool:
+    """Move media with this content to a status; False if the media changed or is gone."""
+    res = conn.execute(
+        update(media)
+        .where(media.c.name == name, media.c.etag == etag)
+        .values(status=str(status), error=error, updated_at=time.time())
+    )
+    return bool(res.rowcount)
+
+
+def save_findings(
+    conn: Connection,
+    name: str,
+    etag: str,
+    results: Sequence[tuple[Findings, float]],
+    *,
+    floor: float,
+    width: int | None = None,
+    height: int | None = None,
+) -> bool:
+    """Replace each analyzer's findings for this content and mark the media done.
+
+    Idempotent: a rerun replaces rows keyed by (media, analyzer). Returns False, writing
+    nothing, when the media was deleted or replaced while it was being analysed."""
+    row = get_media(conn, name)
+    if row is None or row.etag != etag:
+        return False
+    now = time.time()
+    for findings, duration_ms in results:
+        _replace_analyzer_labels(conn, row.id, findings, floor)
+        conn.execute(
+            delete(analyses).where(
+                analyses.c.media_id == row.id, analyses.c.analyzer == findings.analyzer
+            )
+        )
+        conn.execute(
+            insert(analyses).values(
+                media_id=row.id, analyzer=findings.analyzer, version=findings.version,
+                etag=etag, ran_at=now, duration_ms=duration_ms,
+            )
+        )  # fmt: skip
+    conn.execute(
+        update(media)
+        .where(media.c.id == row.id)
+        .values(status=str(Status.DONE), error=None, width=width, height=height,
+                analyzed_at=now, updated_at=now)
+    )  # fmt: skip
+    return True
+
+
+def _replace_analyzer_labels(
+    conn: Connection, media_id: int, findings: Findings, floor: float
+) -> None:
+    old = select(labels.c.id).where(
+        labels.c.media_id == media_id, labels.c.analyzer == findings.analyzer
+    )
+    conn.execute(delete(label_terms).where(label_terms.c.label_id.in_(old)))
+    conn.execute(
+        delete(labels).where(labels.c.media_id == media_id, labels.c.analyzer == findings.analyzer)
+    )
+    for lab in findings.labels:
+        if lab.confidence < floor:
+            continue
+        inserted = conn.execute(
+            insert(labels).values(
+                media_id=media_id, name=lab.name, confidence=round(lab.confidence, 3),
+                parents=list(lab.parents), aliases=list(lab.aliases), category=lab.category,
+                analyzer=findings.analyzer, analyzer_version=findings.version,
+            )
+        ).inserted_primary_key  # fmt: skip
+        assert inserted is not None
+        label_id = inserted[0]
+        terms = {t.casefold() for t in (lab.name, *lab.aliases)}
+        conn.execute(
+            insert(label_terms),
+            [
+                {"term": t, "media_id": media_id, "label_id": label_id,
+                 "confidence": lab.confidence}
+                for t in sorted(terms)
+            ],
+        )  # fmt: skip
+
+
+def attach_labels(conn: Connection, rows: list[MediaRow], min_confidence: float) -> None:
+    """Fill each row's labels (at or above min_confidence, strongest first) in one query."""
+    if not rows:
+        return
+    by_id = {r.id: r for r in rows}
+    q = (
+        select(
+            labels.c.media_id, labels.c.name, labels.c.confidence, labels.c.parents,
+            labels.c.aliases, labels.c.category, labels.c.analyzer, labels.c.analyzer_version,
+        )
+        .where(labels.c.media_id.in_(by_id), labels.c.confidence >= min_confidence)
+        .order_by(labels.c.media_id, labels.c.confidence.desc(), labels.c.name)
+    )  # fmt: skip
+    for r in conn.execute(q):
+        item = dict(r._mapping)
+        by_id[item.pop("media_id")].labels.append(item)
+
+
+def attach_analyses(conn: Connection, row: MediaRow) -> None:
+    """Fill the provenance of one row: which analyzer versions ran, when, how long."""
+    q = (
+        select(analyses.c.analyzer, analyses.c.version, analyses.c.ran_at, analyses.c.duration_ms)
+        .where(analyses.c.media_id == row.id)
+        .order_by(analyses.c.analyzer)
+    )
+    row.analyses = [dict(r._mapping) for r in conn.execute(q)]
+
+
+def all_media_versions(conn: Connection) -> dict[str, str]:
+    """name → version of everything indexed (for a reconcile scan)."""
+    return {r.name: r.version for r in conn.execute(select(media.c.name, media.c.version))}
+
+
+def statuses(conn: Connection, names: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+    """name → (status, error) for the given names that are indexed."""
+    found: dict[str, tuple[str, str | None]] = {}
+    for i in range(0, len(names), 500):
+        q = select(media.c.name, media.c.status, media.c.error).where(
+            media.c.name.in_(names[i : i + 500])
+        )
+        found.update({n: (s, e) for n, s, e in conn.execute(q)})
+    return found

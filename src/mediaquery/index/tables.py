@@ -1,0 +1,103 @@
+"""The index schema (SQLAlchemy Core). Migrations in index/migrations must match it."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+media = Table(
+    "media",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(1024), nullable=False, unique=True),
+    Column("type", String(16), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("etag", String(64), nullable=False),
+    # size + mtime for local files: lets a reconcile scan skip re-hashing unchanged files
+    Column("version", String(64), nullable=False, server_default=""),
+    Column("status", String(16), nullable=False),
+    Column("error", Text, nullable=True),
+    Column("width", Integer, nullable=True),
+    Column("height", Integer, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("analyzed_at", Float, nullable=True),
+    Index("ix_media_type_name", "type", "name"),
+    Index("ix_media_status_name", "status", "name"),
+)
+
+labels = Table(
+    "labels",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("media_id", Integer, ForeignKey("media.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("parents", JSON, nullable=False),
+    Column("aliases", JSON, nullable=False),
+    Column("category", String(50), nullable=False),
+    Column("analyzer", String(50), nullable=False),
+    Column("analyzer_version", String(50), nullable=False),
+    Index("ix_labels_media", "media_id", "confidence"),
+)
+
+# One row per searchable term of a label (its name and each alias), lower-cased, so that
+# `label=alsatian` finds German Shepherd through an index instead of scanning JSON.
+label_terms = Table(
+    "label_terms",
+    metadata,
+    Column("term", String(200), nullable=False),
+    Column("media_id", Integer, ForeignKey("media.id", ondelete="CASCADE"), nullable=False),
+    Column("label_id", Integer, ForeignKey("labels.id", ondelete="CASCADE"), nullable=False),
+    Column("confidence", Float, nullable=False),
+    Index("ix_label_terms_term_media", "term", "media_id", "confidence"),
+    Index("ix_label_terms_label", "label_id"),
+    Index("ix_label_terms_media", "media_id"),
+)
+
+# Provenance: which analyzer version ran on which content; keyed so reruns are idempotent.
+analyses = Table(
+    "analyses",
+    metadata,
+    Column("media_id", Integer, ForeignKey("media.id", ondelete="CASCADE"), primary_key=True),
+    Column("analyzer", String(50), primary_key=True),
+    Column("version", String(50), nullable=False),
+    Column("etag", String(64), nullable=False),
+    Column("ran_at", Float, nullable=False),
+    Column("duration_ms", Float, nullable=False),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(30), nullable=False),
+    Column("media_name", String(1024), nullable=False),
+    Column("etag", String(64), nullable=False),
+    Column("state", String(16), nullable=False),  # queued | running | done | failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("max_attempts", Integer, nullable=False),
+    Column("run_after", Float, nullable=False),
+    Column("locked_by", String(200), nullable=True),
+    Column("locked_until", Float, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("started_at", Float, nullable=True),
+    Column("finished_at", Float, nullable=True),
+    Index("ix_jobs_state_run_after", "state", "run_after"),
+    Index("ix_jobs_media", "media_name"),
+)

@@ -1,0 +1,59 @@
+"""Heal missed events: compare the bucket with the index and fix every difference."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from mediaquery.context import Context
+from mediaquery.domain import MediaType, Status
+from mediaquery.index import repo
+from mediaquery.index.db import write_tx
+from mediaquery.index.tables import jobs as jobs_table
+from mediaquery.index.tables import media
+from mediaquery.ingest.events import object_changed, object_removed
+from mediaquery.queue import jobs
+from mediaquery.queue.tasks import ANALYZE
+
+log = logging.getLogger(__name__)
+
+
+def reconcile(ctx: Context, progress: Callable[[str], None] | None = None) -> Counter[str]:
+    """Index new and changed objects, drop vanished ones, requeue lost work. Returns counts."""
+    counts: Counter[str] = Counter()
+    with ctx.engine.connect() as conn:
+        known = repo.all_media_versions(conn)
+    seen: set[str] = set()
+    for stored in ctx.storage.list():
+        seen.add(stored.name)
+        if known.get(stored.name) == stored.version:
+            counts["unchanged"] += 1
+        else:
+            counts[object_changed(ctx, stored.name).action] += 1
+        if progress:
+            progress(stored.name)
+    for name in sorted(set(known) - seen):
+        counts[object_removed(ctx, name).action] += 1
+    counts["requeued"] = requeue_lost(ctx)
+    log.info("reconcile: %s", dict(counts))
+    return counts
+
+
+def requeue_lost(ctx: Context) -> int:
+    """Queue analysis for pending images that have no queued or running job."""
+    active = select(jobs_table.c.media_name).where(
+        jobs_table.c.state.in_((jobs.QUEUED, jobs.RUNNING))
+    )
+    q = select(media.c.name, media.c.etag).where(
+        media.c.status.in_((str(Status.PENDING), str(Status.PROCESSING))),
+        media.c.type == str(MediaType.IMAGE),
+        media.c.name.not_in(active),
+    )
+    with write_tx(ctx.engine) as conn:
+        lost = conn.execute(q).all()
+        for name, etag in lost:
+            jobs.enqueue(conn, ANALYZE, name, etag, ctx.settings.queue.max_attempts)
+    return len(lost)

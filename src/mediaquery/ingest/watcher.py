@@ -1,0 +1,63 @@
+"""Watch the bucket folder and feed its changes to ingest (watchfiles underneath)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from sqlalchemy import select
+from watchfiles import Change, watch
+
+from mediaquery.context import Context
+from mediaquery.index.tables import media
+from mediaquery.ingest.events import object_changed, object_removed
+
+log = logging.getLogger(__name__)
+
+
+def handle_change(ctx: Context, change: Change, path: Path) -> None:
+    """Apply one file-system change to the index."""
+    name = ctx.storage.name_of(path)
+    if name is None:
+        return
+    if change != Change.deleted and path.is_dir():
+        for sub in sorted(p for p in path.rglob("*") if p.is_file()):
+            handle_change(ctx, Change.added, sub)
+        return
+    if change == Change.deleted or not path.exists():
+        result = object_removed(ctx, name)
+        if result.action == "missing":
+            _remove_folder(ctx, name)  # a whole folder moved out or deleted at once
+        return
+    object_changed(ctx, name)
+
+
+def _remove_folder(ctx: Context, folder: str) -> None:
+    prefix = folder + "/"
+    with ctx.engine.connect() as conn:
+        names = (
+            conn.execute(
+                select(media.c.name).where(
+                    media.c.name > prefix,
+                    media.c.name < folder + "0",  # "0" sorts right after "/"
+                )
+            )
+            .scalars()
+            .all()
+        )
+    for name in names:
+        if name.startswith(prefix):
+            object_removed(ctx, name)
+
+
+def watch_bucket(ctx: Context, stop: threading.Event) -> None:
+    """Block, applying bucket changes until `stop` is set."""
+    root = ctx.storage.root
+    log.info("watching %s", root)
+    for changes in watch(root, stop_event=stop, debounce=400, step=50, recursive=True):
+        for change, raw in sorted(changes, key=lambda c: c[1]):
+            try:
+                handle_change(ctx, change, Path(raw))
+            except Exception:  # noqa: BLE001 - one bad file must not stop the watcher
+                log.exception("could not handle %s of %s", change.name, raw)

@@ -1,0 +1,127 @@
+"""A local folder as the bucket: every file below it (any depth) is an object."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from mediaquery.errors import BadRequest, NotFound, PayloadTooLarge
+from mediaquery.names import is_valid_name, validate_name
+from mediaquery.storage.base import StoredObject
+
+CHUNK = 1024 * 1024
+
+
+class LocalStorage:
+    """Objects are files under `root`; uploads land in a hidden temp folder, then move in."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.tmp = root / ".mediaquery-tmp"
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def path(self, name: str) -> Path:
+        """The file path of an object name."""
+        return self.root.joinpath(*validate_name(name).split("/"))
+
+    def name_of(self, path: Path) -> str | None:
+        """The object name of a path inside the bucket, or None for ignored paths."""
+        try:
+            rel = path.relative_to(self.root)
+        except ValueError:
+            return None
+        name = rel.as_posix()
+        return name if is_valid_name(name) else None
+
+    def put(self, name: str, src: BinaryIO, max_bytes: int) -> StoredObject:
+        """Copy src to a temp file (bounded by max_bytes), then rename it into place."""
+        dest = self.path(name)
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=self.tmp)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                written = 0
+                while chunk := src.read(CHUNK):
+                    written += len(chunk)
+                    if written > max_bytes:
+                        raise PayloadTooLarge(
+                            f"Upload is larger than the limit of {max_bytes} bytes"
+                        )
+                    out.write(chunk)
+            _make_parents(self.root, dest)
+            if dest.is_dir():
+                raise BadRequest(f"Media name ({name}) is a folder in the bucket")
+            os.replace(tmp_name, dest)
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+        stored = self.stat(name)
+        assert stored is not None
+        return stored
+
+    def open(self, name: str) -> BinaryIO:
+        """Open the object's file for reading."""
+        try:
+            return self.path(name).open("rb")
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+            raise NotFound(f"Media file ({name}) not found") from exc
+
+    def local_path(self, name: str) -> Path | None:
+        """The object's file."""
+        return self.path(name)
+
+    def stat(self, name: str) -> StoredObject | None:
+        """Size and a version made of size and modification time in ns."""
+        try:
+            st = self.path(name).stat()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        if not _is_file(st.st_mode):
+            return None
+        return StoredObject(name, st.st_size, f"{st.st_size}-{st.st_mtime_ns}")
+
+    def delete(self, name: str) -> bool:
+        """Remove the file and any folders it leaves empty."""
+        path = self.path(name)
+        try:
+            path.unlink()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return False
+        _prune_empty(self.root, path.parent)
+        return True
+
+    def list(self) -> Iterator[StoredObject]:
+        """Walk the bucket, skipping hidden and invalid names."""
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for fname in sorted(filenames):
+                name = self.name_of(Path(dirpath) / fname)
+                if name is not None:
+                    stored = self.stat(name)
+                    if stored is not None:
+                        yield stored
+
+
+def _is_file(mode: int) -> bool:
+    import stat
+
+    return stat.S_ISREG(mode)
+
+
+def _make_parents(root: Path, dest: Path) -> None:
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise BadRequest("A parent of this media name is itself a media file") from exc
+
+
+def _prune_empty(root: Path, folder: Path) -> None:
+    while folder != root and root in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
