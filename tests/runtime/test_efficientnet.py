@@ -1,0 +1,232 @@
+"""EfficientNet-Lite0 on ONNX Runtime: weights reader, graph, preprocessing, real photos."""
+
+from __future__ import annotations
+
+import collections
+import pickle
+import zipfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mediaquery.runtime.efficientnet import (
+    NUM_CLASSES,
+    NUM_FEATURES,
+    ensure_model,
+    preprocess,
+    weights_path,
+)
+from mediaquery.runtime.onnx import OnnxModel
+from mediaquery.runtime.torch_pickle import load_state_dict
+
+skimage_data = pytest.importorskip("skimage.data")
+
+# ImageNet-1k class indices (sorted WordNet ids).
+TABBY, TIGER_CAT, EGYPTIAN_CAT = 281, 282, 285
+ESPRESSO, CUP, COFFEE_MUG = 967, 968, 504
+MISSILE, PROJECTILE, SPACE_SHUTTLE = 657, 744, 812
+
+
+def photo(name: str) -> Image.Image:
+    loader: Callable[[], np.ndarray] = getattr(skimage_data, name)
+    return Image.fromarray(loader())
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return ensure_model(tmp_path_factory.mktemp("model-cache"))
+
+
+@pytest.fixture(scope="module")
+def model(model_path: Path) -> OnnxModel:
+    return OnnxModel(model_path, threads=2)
+
+
+def classify(model: OnnxModel, name: str) -> dict[str, np.ndarray]:
+    pixels = preprocess(photo(name))[None]
+    return {k: v[0] for k, v in model.run({"pixels": pixels}).items()}
+
+
+def top(probs: np.ndarray, k: int) -> list[int]:
+    return [int(i) for i in np.argsort(-probs)[:k]]
+
+
+# --- legacy torch pickle reader ------------------------------------------------------
+
+
+def test_reader_loads_all_tensors() -> None:
+    state = load_state_dict(weights_path())
+    assert len(state) == 296
+    floats = {k: v for k, v in state.items() if not k.endswith("num_batches_tracked")}
+    assert len(floats) == 247
+    assert all(v.dtype == np.float32 and v.flags.c_contiguous for v in floats.values())
+    # Batch-norm counters are int64 scalars (LongStorage), kept as such.
+    assert all(state[k].dtype == np.int64 for k in state.keys() - floats.keys())
+    assert state["_conv_stem.weight"].shape == (32, 3, 3, 3)
+    assert state["_fc.weight"].shape == (NUM_CLASSES, NUM_FEATURES)
+
+
+def test_reader_rejects_garbage(tmp_path: Path) -> None:
+    path = tmp_path / "garbage.pth"
+    path.write_bytes(np.random.default_rng(0).bytes(4096))
+    with pytest.raises(ValueError):
+        load_state_dict(path)
+
+
+def test_reader_rejects_zip_format(tmp_path: Path) -> None:
+    path = tmp_path / "new-style.pth"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("archive/data.pkl", b"\x80\x02}q\x00.")
+    with pytest.raises(ValueError, match="zip"):
+        load_state_dict(path)
+
+
+def test_reader_refuses_globals_outside_allow_list(tmp_path: Path) -> None:
+    path = tmp_path / "evil.pth"
+    with open(path, "wb") as f:
+        for header in (0x1950A86A20F9469CFC6C, 1001, {"little_endian": True}):
+            pickle.dump(header, f, protocol=2)
+        pickle.dump(collections.Counter(a=1), f, protocol=2)
+    with pytest.raises(ValueError, match="not allowed"):
+        load_state_dict(path)
+
+
+# --- preprocessing ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L", "RGBA", "P"])
+def test_preprocess_shape_and_range(mode: str) -> None:
+    image = photo("chelsea").convert(mode)
+    pixels = preprocess(image)
+    assert pixels.shape == (3, 224, 224)
+    assert pixels.dtype == np.float32
+    assert pixels.min() >= -127 / 128 and pixels.max() <= 128 / 128
+
+
+def test_preprocess_large_image_matches_small() -> None:
+    small = photo("astronaut")
+    large = small.resize((4096, 4096), Image.Resampling.BICUBIC)
+    # The pre-downscale shortcut must not visibly change what the model sees.
+    assert np.abs(preprocess(large) - preprocess(small)).mean() < 0.02
+
+
+# --- the model -------------------------------------------------------------------------
+
+
+@pytest.mark.model
+def test_ensure_model_reuses_cache(model_path: Path) -> None:
+    mtime = model_path.stat().st_mtime_ns
+    assert ensure_model(model_path.parent) == model_path
+    assert model_path.stat().st_mtime_ns == mtime
+    assert [p.name for p in model_path.parent.iterdir()] == [model_path.name]
+
+
+@pytest.mark.model
+def test_ensure_model_concurrent_builders(tmp_path: Path) -> None:
+    with ThreadPoolExecutor(2) as pool:
+        paths = list(pool.map(ensure_model, [tmp_path, tmp_path]))
+    assert paths[0] == paths[1]
+    assert [p.name for p in tmp_path.iterdir()] == [paths[0].name]
+
+
+@pytest.mark.model
+def test_outputs(model: OnnxModel) -> None:
+    out = classify(model, "chelsea")
+    assert out["probs"].shape == (NUM_CLASSES,)
+    assert out["features"].shape == (NUM_FEATURES,)
+    assert out["probs"].sum() == pytest.approx(1.0, abs=1e-5)
+    # Features are pooled ReLU6 activations.
+    assert 0.0 <= out["features"].min() and out["features"].max() <= 6.0
+
+
+@pytest.mark.model
+def test_cat(model: OnnxModel) -> None:
+    assert top(classify(model, "chelsea")["probs"], 1)[0] in {TABBY, TIGER_CAT, EGYPTIAN_CAT}
+
+
+@pytest.mark.model
+def test_coffee(model: OnnxModel) -> None:
+    assert {ESPRESSO, CUP, COFFEE_MUG} & set(top(classify(model, "coffee")["probs"], 3))
+
+
+@pytest.mark.model
+def test_rocket(model: OnnxModel) -> None:
+    assert {MISSILE, PROJECTILE, SPACE_SHUTTLE} & set(top(classify(model, "rocket")["probs"], 3))
+
+
+@pytest.mark.model
+def test_batch_equals_singles(model: OnnxModel) -> None:
+    names = ["chelsea", "astronaut"]
+    batch = model.run({"pixels": np.stack([preprocess(photo(n)) for n in names])})
+    for i, name in enumerate(names):
+        single = classify(model, name)
+        for key in ("probs", "features"):
+            np.testing.assert_allclose(batch[key][i], single[key], rtol=1e-4, atol=1e-5)
+
+
+# --- dev-only: independent PyTorch reference ------------------------------------------
+
+
+def _torch_reference(torch: Any, state: dict[str, Any], pixels: Any) -> tuple[Any, Any]:
+    """Straightforward un-fused EfficientNet-Lite0 forward pass in torch."""
+    functional = torch.nn.functional
+
+    def same_conv(x: Any, weight: Any, stride: int, groups: int = 1) -> Any:
+        ih, iw = x.shape[-2:]
+        k = weight.shape[-1]
+        pad_h = max((-(-ih // stride) - 1) * stride + k - ih, 0)
+        pad_w = max((-(-iw // stride) - 1) * stride + k - iw, 0)
+        x = functional.pad(x, [pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2])
+        return functional.conv2d(x, weight, stride=stride, groups=groups)
+
+    def bn(x: Any, prefix: str) -> Any:
+        return functional.batch_norm(
+            x,
+            state[f"{prefix}.running_mean"],
+            state[f"{prefix}.running_var"],
+            state[f"{prefix}.weight"],
+            state[f"{prefix}.bias"],
+            training=False,
+            eps=1e-3,
+        )
+
+    x = functional.relu6(bn(same_conv(pixels, state["_conv_stem.weight"], 2), "_bn0"))
+    for i in range(16):
+        p = f"_blocks.{i}"
+        h = x
+        if f"{p}._expand_conv.weight" in state:
+            h = functional.relu6(
+                bn(same_conv(h, state[f"{p}._expand_conv.weight"], 1), f"{p}._bn0")
+            )
+        dw = state[f"{p}._depthwise_conv.weight"]
+        stride = 2 if i in (1, 3, 5, 11) else 1
+        h = functional.relu6(bn(same_conv(h, dw, stride, groups=dw.shape[0]), f"{p}._bn1"))
+        h = bn(same_conv(h, state[f"{p}._project_conv.weight"], 1), f"{p}._bn2")
+        x = h + x if stride == 1 and h.shape == x.shape else h
+    x = functional.relu6(bn(same_conv(x, state["_conv_head.weight"], 1), "_bn1"))
+    features = x.mean(dim=(2, 3))
+    probs = torch.softmax(functional.linear(features, state["_fc.weight"], state["_fc.bias"]), 1)
+    return probs, features
+
+
+@pytest.mark.torchref
+@pytest.mark.model
+def test_matches_torch_reference(model: OnnxModel) -> None:
+    torch = pytest.importorskip("torch")
+    state = torch.load(weights_path(), map_location="cpu", weights_only=True)
+    ours = load_state_dict(weights_path())
+    assert ours.keys() == state.keys()
+    for key, tensor in state.items():
+        np.testing.assert_array_equal(ours[key], tensor.numpy(), err_msg=key)
+
+    pixels = preprocess(photo("chelsea"))[None]
+    with torch.no_grad():
+        probs, features = _torch_reference(torch, state, torch.from_numpy(pixels))
+    out = model.run({"pixels": pixels})
+    np.testing.assert_allclose(out["probs"], probs.numpy(), rtol=0, atol=1e-4)
+    np.testing.assert_allclose(out["features"], features.numpy(), rtol=0, atol=1e-4)
