@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(
         80_000_000, gt=0, description="Images declaring more pixels fail as decompression bombs."
     )
+    models_dir: Path | None = Field(
+        None, description="Model cache folder; default: DATA_DIR/models."
+    )
     watch: bool = Field(True, description="Watch the bucket folder for changes while serving.")
     reconcile_on_start: bool = Field(True, description="Scan the bucket folder at start-up.")
     analyzers: list[str] = Field(
@@ -75,7 +78,7 @@ class Settings(BaseSettings):
     @property
     def model_dir(self) -> Path:
         """Model cache: ONNX files built or downloaded once."""
-        return self.data_dir / "models"
+        return self.models_dir or self.data_dir / "models"
 
     @property
     def db_url(self) -> str:

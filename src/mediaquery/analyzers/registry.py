@@ -30,8 +30,8 @@ def available() -> dict[str, str]:
 
 
 def analyzer_class(name: str) -> type[Analyzer]:
-    """Import an analyzer class by its registered name."""
-    target = available().get(name)
+    """Import an analyzer class by its registered name (or a 'module:Class' path)."""
+    target = name if ":" in name else available().get(name)
     if target is None:
         known = ", ".join(sorted(available()))
         raise UnknownAnalyzer(f"Unknown analyzer '{name}'; installed: {known}")

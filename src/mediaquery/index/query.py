@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, exists, func, select
+from sqlalchemy import ColumnElement, Connection, and_, exists, func, select, true
 
 from mediaquery.errors import InvalidCursor
 from mediaquery.index.repo import MEDIA_COLUMNS, MediaRow, attach_labels, media_row
@@ -90,7 +90,7 @@ def list_media(
     conds = _conditions(f)
     if cursor:
         conds.append(media.c.name > decode_cursor(cursor))
-    q = select(*MEDIA_COLUMNS).where(and_(*conds)).order_by(media.c.name)
+    q = select(*MEDIA_COLUMNS).where(and_(true(), *conds)).order_by(media.c.name)
     if limit is not None:
         q = q.limit(limit + 1)
     rows = [media_row(r) for r in conn.execute(q)]
@@ -105,7 +105,7 @@ def list_media(
 
 def label_facets(conn: Connection, f: MediaFilter, limit: int = 100) -> list[dict[str, Any]]:
     """Label names with the number of matching media that carry each one, most common first."""
-    matching = select(media.c.id).where(and_(*_conditions(f)))
+    matching = select(media.c.id).where(and_(true(), *_conditions(f)))
     count = func.count(func.distinct(labels.c.media_id))
     q = (
         select(labels.c.name, count.label("count"), func.max(labels.c.confidence).label("max"))
@@ -123,4 +123,4 @@ def label_facets(conn: Connection, f: MediaFilter, limit: int = 100) -> list[dic
 def status_counts(conn: Connection) -> dict[str, int]:
     """How many media are in each status."""
     q = select(media.c.status, func.count()).group_by(media.c.status)
-    return {status: n for status, n in conn.execute(q).tuples()}
+    return {status: n for status, n in conn.execute(q)}

@@ -151,7 +151,7 @@ def _owner_is_dead(owner: str | None, host: str) -> bool:
 def counts(conn: Connection) -> dict[str, int]:
     """Number of jobs in each state."""
     q = select(jobs.c.state, func.count()).group_by(jobs.c.state)
-    return {state: n for state, n in conn.execute(q).tuples()}
+    return {state: n for state, n in conn.execute(q)}
 
 
 def active_count(conn: Connection, media_names: list[str] | None = None) -> int:

@@ -8,6 +8,7 @@ from typing import Annotated, BinaryIO, Literal, cast
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 
+import mediaquery.api.convertors  # noqa: F401 - registers the {name:name} convertor
 from mediaquery.api.deps import ConnDep, CtxDep
 from mediaquery.api.items import load_item
 from mediaquery.api.schemas import MediaPage, MediaPublic, UploadResult
@@ -49,7 +50,7 @@ def list_items(
     return MediaPage(items=[MediaPublic.of(r) for r in page.items], next_cursor=page.next_cursor)
 
 
-@router.get("/{name:path}", response_model=MediaPublic)
+@router.get("/{name:name}", response_model=MediaPublic)
 def get_item(
     ctx: CtxDep, conn: ConnDep, name: str, min_confidence: Confidence = None
 ) -> MediaPublic:
@@ -65,7 +66,7 @@ def _item(ctx: CtxDep, name: str) -> MediaPublic:
         return MediaPublic.of(load_item(conn, name, ctx.settings.labels.default_min_confidence))
 
 
-@router.put("/{name:path}", response_model=MediaPublic, status_code=status.HTTP_201_CREATED)
+@router.put("/{name:name}", response_model=MediaPublic, status_code=status.HTTP_201_CREATED)
 async def put_item(ctx: CtxDep, request: Request, response: Response, name: str) -> MediaPublic:
     """Upload one object with the raw body as content (like S3 PutObject); queues analysis."""
     limit = ctx.settings.max_upload_bytes
@@ -110,7 +111,7 @@ async def post_items(
     return UploadResult(items=[await run_in_threadpool(_item, ctx, n) for n in names])
 
 
-@router.delete("/{name:path}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{name:name}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_item(ctx: CtxDep, name: str) -> Response:
     """Delete the object from the bucket and everything found in it from the index."""
     delete_object(ctx, name)

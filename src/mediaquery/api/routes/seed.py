@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
+import mediaquery.api.convertors  # noqa: F401 - registers the {name:name} convertor
 from mediaquery.api.deps import ConnDep, CtxDep
 from mediaquery.api.items import load_item
 from mediaquery.api.schemas import SeedItem
@@ -38,7 +39,7 @@ def list_seed(
     ]
 
 
-@router.get("/{name:path}", response_model=SeedItem)
+@router.get("/{name:name}", response_model=SeedItem)
 def get_seed(ctx: CtxDep, conn: ConnDep, name: str) -> SeedItem:
     """One media item by name."""
     row = load_item(conn, name, ctx.settings.labels.default_min_confidence)

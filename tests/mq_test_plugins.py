@@ -1,0 +1,42 @@
+"""Small, real analyzers used as plugins by the tests (loaded by 'module:Class' path)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from mediaquery.analyzers.base import Analyzer
+from mediaquery.domain import Findings, LabelFinding
+
+COLOURS = {"Red": (255, 0, 0), "Green": (0, 255, 0), "Blue": (0, 0, 255)}
+
+
+class ColourAnalyzer(Analyzer):
+    """Labels the dominant primary colour of an image; confidence is its share of pixels."""
+
+    name = "colour"
+    version = "1"
+
+    def _analyze(self, image: Image.Image) -> Findings:
+        arr = np.asarray(image.convert("RGB").resize((32, 32)), dtype=np.int32)
+        labels = []
+        for label, rgb in COLOURS.items():
+            close = np.abs(arr - np.array(rgb)).sum(axis=2) < 120
+            share = float(close.mean()) * 100
+            if share > 0:
+                labels.append(LabelFinding(label, share, ("Colour",), (label.lower() + "ish",)))
+        if labels:
+            labels.append(LabelFinding("Colour", max(x.confidence for x in labels)))
+        return Findings(self.name, self.version, labels)
+
+
+class BrokenAnalyzer(Analyzer):
+    """Always fails with an unexpected error, like a model runtime crash."""
+
+    name = "broken"
+    version = "1"
+    calls = 0
+
+    def _analyze(self, image: Image.Image) -> Findings:
+        BrokenAnalyzer.calls += 1
+        raise RuntimeError("model runtime exploded")
