@@ -178,8 +178,8 @@ def list_cmd(
         rows = list_media(conn, f).items
     if as_json:
         for r in rows:
-            out.print_json(json.dumps({"name": r.name, "type": r.type, "status": r.status,
-                                       "labels": [x["name"] for x in r.labels]}))  # fmt: skip
+            typer.echo(json.dumps({"name": r.name, "type": r.type, "status": r.status,
+                                   "labels": [x["name"] for x in r.labels]}))  # fmt: skip
         return
     table = Table("name", "type", "status", "labels")
     for r in rows:

@@ -1,0 +1,221 @@
+"""Ingest photos through the real service and compare with raw model inference.
+
+Run: python benchmarks/images.py [--images 96] [--folder DIR] [--workers 2]
+
+Starts `mediaquery serve` in a temporary data folder, uploads 640x480 JPEGs over HTTP, and
+prints images/s, p50/p95 seconds from upload to `done`, peak RSS of the service, per-analyzer
+ms/image, and the ratio of pipeline wall time to raw ONNX inference on the same images (both
+using every core). Figures, not assertions: this machine's timing is noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).parent))
+from raw_inference import raw_inference_seconds  # noqa: E402
+
+from mediaquery.decode import decode_image  # noqa: E402
+from mediaquery.runtime.efficientnet import ensure_model, preprocess  # noqa: E402
+
+
+def make_photos(count: int, size: tuple[int, int] = (640, 480)) -> dict[str, bytes]:
+    """Varied 640x480 JPEGs cut from scikit-image's bundled photographs."""
+    from skimage import data
+
+    sources = [
+        Image.fromarray(f()) for f in (data.chelsea, data.coffee, data.rocket, data.astronaut)
+    ]
+    rng = np.random.default_rng(0)
+    out = {}
+    for i in range(count):
+        src = sources[i % len(sources)]
+        w, h = src.size
+        cw, ch = int(w * rng.uniform(0.7, 1.0)), int(h * rng.uniform(0.7, 1.0))
+        x, y = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
+        img = src.crop((x, y, x + cw, y + ch)).resize(size, Image.Resampling.BICUBIC)
+        buf = io.BytesIO()
+        img.convert("RGB").save(buf, "JPEG", quality=90)
+        out[f"bench/{i:04d}.jpg"] = buf.getvalue()
+    return out
+
+
+def read_folder(folder: Path) -> dict[str, bytes]:
+    """Every file of a folder, named by its relative path."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Peak RSS of a process and its children (VmHWM), in MiB."""
+    total = 0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(x) for x in children.read_text().split()]
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1])
+        except FileNotFoundError:
+            pass
+    return total / 1024
+
+
+def wait_done(url: str, names: set[str], done_at: dict[str, float], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while len(done_at) < len(names) and time.monotonic() < deadline:
+        cursor = None
+        while True:
+            params: dict[str, str | int] = {"limit": 1000, "prefix": "bench/"}
+            if cursor:
+                params["cursor"] = cursor
+            body = httpx.get(f"{url}/v1/media", params=params, timeout=30).json()
+            now = time.perf_counter()
+            for item in body["items"]:
+                if item["status"] in ("done", "failed") and item["name"] not in done_at:
+                    done_at[item["name"]] = now
+            cursor = body["next_cursor"]
+            if not cursor:
+                break
+        time.sleep(0.02)
+
+
+def analyzer_ms(url: str, names: list[str]) -> dict[str, float]:
+    """Mean ms/image per analyzer, from the provenance the index keeps."""
+    per: dict[str, list[float]] = {}
+    for name in names[:50]:
+        for a in httpx.get(f"{url}/v1/media/{name}").json()["analyses"]:
+            per.setdefault(a["analyzer"], []).append(a["duration_ms"])
+    return {k: statistics.mean(v) for k, v in per.items()}
+
+
+def run(photos: dict[str, bytes], workers: int) -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="mq-bench-"))
+    models = Path(tempfile.gettempdir()) / "mediaquery-bench"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "MEDIAQUERY_MODELS_DIR": str(models),
+        "MEDIAQUERY_LOG_LEVEL": "WARNING",
+        "MEDIAQUERY_QUEUE__WORKERS": str(workers),
+        "MEDIAQUERY_QUEUE__POLL_INTERVAL": "0.05",
+    }
+    ensure_model(models)
+    cmd = [
+        sys.executable,
+        "-m",
+        "mediaquery",
+        "serve",
+        "--data-dir",
+        str(data_dir),
+        "--port",
+        str(port),
+    ]
+    proc = subprocess.Popen(cmd, env=env, start_new_session=True)
+    try:
+        _wait_healthy(url)
+        warm = dict(list(make_photos(4).items()))
+        for name, blob in warm.items():  # load the model in every worker before timing
+            httpx.put(f"{url}/v1/media/warm/{name}", content=blob)
+        _wait_prefix_done(url, "warm/", len(warm))
+        sent_at: dict[str, float] = {}
+        done_at: dict[str, float] = {}
+        t0 = time.perf_counter()
+        with httpx.Client(timeout=60) as client:
+            for name, blob in photos.items():
+                sent_at[name] = time.perf_counter()
+                client.put(f"{url}/v1/media/{name}", content=blob).raise_for_status()
+        upload_s = time.perf_counter() - t0
+        wait_done(url, set(photos), done_at, timeout=600)
+        wall = max(done_at.values()) - t0
+        rss = peak_rss_mb(proc.pid)
+        per_analyzer = analyzer_ms(url, list(photos))
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(30)
+    latencies = sorted(done_at[n] - sent_at[n] for n in photos)
+    decoded = [preprocess(decode_image(io.BytesIO(b), 10**9, 256).image) for b in photos.values()]
+    raw = raw_inference_seconds(
+        decoded, processes=os.cpu_count() or 2, model_path=ensure_model(models)
+    )
+    print(f"images                 {len(photos)}  ({workers} workers, {os.cpu_count()} cores)")
+    print(f"upload time            {upload_s:.2f} s")
+    print(f"pipeline wall time     {wall:.2f} s  ->  {len(photos) / wall:.1f} images/s")
+    print(
+        f"upload -> done         p50 {_pct(latencies, 50):.2f} s   p95 {_pct(latencies, 95):.2f} s"
+    )
+    print(f"peak RSS (server+workers) {rss:.0f} MiB")
+    for name, ms in per_analyzer.items():
+        print(f"analyzer {name:<14} {ms:.1f} ms/image (in a worker, model only)")
+    print(f"raw inference          {raw:.2f} s  ->  {len(photos) / raw:.1f} images/s")
+    print(f"pipeline / raw ratio   {wall / raw:.2f}  (goal <= 1.25)")
+
+
+def _pct(values: list[float], p: float) -> float:
+    return float(np.percentile(values, p))
+
+
+def _wait_healthy(url: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit("server did not start")
+
+
+def _wait_prefix_done(url: str, prefix: str, n: int) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        items = httpx.get(f"{url}/v1/media", params={"prefix": prefix, "status": "done"}).json()[
+            "items"
+        ]
+        if len(items) >= n:
+            return
+        time.sleep(0.1)
+    raise SystemExit("warm-up did not finish")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--images", type=int, default=96)
+    ap.add_argument("--folder", type=Path, help="use these files instead of generated photos")
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    photos = read_folder(args.folder) if args.folder else make_photos(args.images)
+    if args.folder:
+        photos = {f"bench/{k}": v for k, v in photos.items()}
+    run(photos, args.workers)
+
+
+if __name__ == "__main__":
+    main()
