@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
+from mediaquery.api.schemas import MediaPublic
 from mediaquery.errors import NotFound
 from mediaquery.index import repo
+from mediaquery.index.findings import attach_details
 from mediaquery.index.repo import MediaRow
 
 
@@ -17,3 +19,9 @@ def load_item(conn: Connection, name: str, min_confidence: float) -> MediaRow:
     repo.attach_labels(conn, [row], min_confidence)
     repo.attach_analyses(conn, row)
     return row
+
+
+def load_public(conn: Connection, name: str, min_confidence: float) -> MediaPublic:
+    """The full public item: labels, provenance, text lines and moderation labels."""
+    row = load_item(conn, name, min_confidence)
+    return MediaPublic.of(row, attach_details(conn, row))

@@ -17,12 +17,38 @@ class SeedItem(BaseModel):
     labels: list[str]
 
 
+class BoxPublic(BaseModel):
+    """Relative coordinates (0-1) of the upright image, like Rekognition's BoundingBox."""
+
+    left: float
+    top: float
+    width: float
+    height: float
+
+
 class LabelPublic(BaseModel):
     name: str
     confidence: float = Field(description="0-100")
     parents: list[str]
     aliases: list[str]
     category: str
+    analyzer: str
+    analyzer_version: str
+    boxes: list[BoxPublic] = Field(default_factory=list, description="One per instance found")
+
+
+class TextLinePublic(BaseModel):
+    text: str
+    confidence: float
+    box: BoxPublic | None
+    analyzer: str
+
+
+class ModerationPublic(BaseModel):
+    name: str
+    confidence: float
+    parents: list[str]
+    boxes: list[BoxPublic]
     analyzer: str
     analyzer_version: str
 
@@ -49,11 +75,20 @@ class MediaPublic(BaseModel):
     analyzed_at: float | None
     labels: list[LabelPublic]
     analyses: list[AnalysisPublic]
+    text: list[TextLinePublic] | None = Field(
+        None, description="Lines of text found, in reading order (single-item reads only)"
+    )
+    moderation: list[ModerationPublic] | None = Field(
+        None, description="Moderation labels, kept apart from labels (single-item reads only)"
+    )
 
     @classmethod
-    def of(cls, row: MediaRow) -> MediaPublic:
-        """Build from an index row (labels and analyses attached)."""
-        data: dict[str, Any] = {k: getattr(row, k) for k in cls.model_fields}
+    def of(cls, row: MediaRow, details: dict[str, Any] | None = None) -> MediaPublic:
+        """Build from an index row (labels and analyses attached) and optional details."""
+        data: dict[str, Any] = {
+            k: getattr(row, k) for k in MediaRow.__slots__ if k in cls.model_fields
+        }
+        data.update(details or {})
         return cls.model_validate(data)
 
 

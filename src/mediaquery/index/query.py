@@ -8,11 +8,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, exists, func, select, true
+from sqlalchemy import ColumnElement, Connection, and_, exists, func, or_, select, true
 
 from mediaquery.errors import InvalidCursor
 from mediaquery.index.repo import MEDIA_COLUMNS, MediaRow, attach_labels, media_row
-from mediaquery.index.tables import label_terms, labels, media
+from mediaquery.index.tables import label_terms, labels, media, moderation_labels
+from mediaquery.index.text_search import text_condition
 
 
 @dataclass(slots=True)
@@ -24,6 +25,8 @@ class MediaFilter:
     labels: list[str] = field(default_factory=list)
     min_confidence: float = 0.0
     status: str | None = None
+    text: str | None = None
+    moderation: str | None = None  # none | any | a moderation label or its parent
 
 
 @dataclass(slots=True)
@@ -37,8 +40,24 @@ def _prefix_bound(prefix: str) -> str:
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
-def _conditions(f: MediaFilter) -> list[ColumnElement[bool]]:
+def _moderation_condition(value: str) -> ColumnElement[bool]:
+    flagged = exists().where(moderation_labels.c.media_id == media.c.id)
+    key = value.strip().casefold()
+    if key == "none":
+        return ~flagged
+    if key == "any":
+        return flagged
+    return flagged.where(
+        or_(moderation_labels.c.name_key == key, moderation_labels.c.parent_key == key)
+    )
+
+
+def _conditions(f: MediaFilter, dialect: str) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = []
+    if f.text:
+        conds.append(text_condition(dialect, f.text))
+    if f.moderation:
+        conds.append(_moderation_condition(f.moderation))
     if f.prefix:
         conds += [
             media.c.name >= f.prefix,
@@ -87,7 +106,7 @@ def list_media(
     label_min_confidence: float | None = None,
 ) -> Page:
     """One page of media in name order (keyset paging), with their labels attached."""
-    conds = _conditions(f)
+    conds = _conditions(f, conn.dialect.name)
     if cursor:
         conds.append(media.c.name > decode_cursor(cursor))
     q = select(*MEDIA_COLUMNS).where(and_(true(), *conds)).order_by(media.c.name)
@@ -105,7 +124,7 @@ def list_media(
 
 def label_facets(conn: Connection, f: MediaFilter, limit: int = 100) -> list[dict[str, Any]]:
     """Label names with the number of matching media that carry each one, most common first."""
-    matching = select(media.c.id).where(and_(true(), *_conditions(f)))
+    matching = select(media.c.id).where(and_(true(), *_conditions(f, conn.dialect.name)))
     count = func.count(func.distinct(labels.c.media_id))
     q = (
         select(labels.c.name, count.label("count"), func.max(labels.c.confidence).label("max"))

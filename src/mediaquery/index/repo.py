@@ -9,8 +9,17 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from mediaquery.domain import Findings, MediaType, Status
-from mediaquery.index.tables import analyses, label_terms, labels, media
+from mediaquery.domain import MediaType, Status
+from mediaquery.index.tables import (
+    analyses,
+    embeddings,
+    label_terms,
+    labels,
+    media,
+    moderation_labels,
+    text_lines,
+)
+from mediaquery.index.text_search import delete_text
 
 
 @dataclass(slots=True)
@@ -81,9 +90,9 @@ def upsert_media(
 
 
 def _clear_findings(conn: Connection, media_id: int) -> None:
-    conn.execute(delete(label_terms).where(label_terms.c.media_id == media_id))
-    conn.execute(delete(labels).where(labels.c.media_id == media_id))
-    conn.execute(delete(analyses).where(analyses.c.media_id == media_id))
+    for table in (label_terms, labels, analyses, moderation_labels, text_lines, embeddings):
+        conn.execute(delete(table).where(table.c.media_id == media_id))
+    delete_text(conn, media_id)
 
 
 def delete_media(conn: Connection, name: str) -> bool:
@@ -108,79 +117,6 @@ def set_status(
     return bool(res.rowcount)
 
 
-def save_findings(
-    conn: Connection,
-    name: str,
-    etag: str,
-    results: Sequence[tuple[Findings, float]],
-    *,
-    floor: float,
-    width: int | None = None,
-    height: int | None = None,
-) -> bool:
-    """Replace each analyzer's findings for this content and mark the media done.
-
-    Idempotent: a rerun replaces rows keyed by (media, analyzer). Returns False, writing
-    nothing, when the media was deleted or replaced while it was being analysed."""
-    row = get_media(conn, name)
-    if row is None or row.etag != etag:
-        return False
-    now = time.time()
-    for findings, duration_ms in results:
-        _replace_analyzer_labels(conn, row.id, findings, floor)
-        conn.execute(
-            delete(analyses).where(
-                analyses.c.media_id == row.id, analyses.c.analyzer == findings.analyzer
-            )
-        )
-        conn.execute(
-            insert(analyses).values(
-                media_id=row.id, analyzer=findings.analyzer, version=findings.version,
-                etag=etag, ran_at=now, duration_ms=duration_ms,
-            )
-        )  # fmt: skip
-    conn.execute(
-        update(media)
-        .where(media.c.id == row.id)
-        .values(status=str(Status.DONE), error=None, width=width, height=height,
-                analyzed_at=now, updated_at=now)
-    )  # fmt: skip
-    return True
-
-
-def _replace_analyzer_labels(
-    conn: Connection, media_id: int, findings: Findings, floor: float
-) -> None:
-    old = select(labels.c.id).where(
-        labels.c.media_id == media_id, labels.c.analyzer == findings.analyzer
-    )
-    conn.execute(delete(label_terms).where(label_terms.c.label_id.in_(old)))
-    conn.execute(
-        delete(labels).where(labels.c.media_id == media_id, labels.c.analyzer == findings.analyzer)
-    )
-    for lab in findings.labels:
-        if lab.confidence < floor:
-            continue
-        inserted = conn.execute(
-            insert(labels).values(
-                media_id=media_id, name=lab.name, confidence=round(lab.confidence, 3),
-                parents=list(lab.parents), aliases=list(lab.aliases), category=lab.category,
-                analyzer=findings.analyzer, analyzer_version=findings.version,
-            )
-        ).inserted_primary_key  # fmt: skip
-        assert inserted is not None
-        label_id = inserted[0]
-        terms = {t.casefold() for t in (lab.name, *lab.aliases)}
-        conn.execute(
-            insert(label_terms),
-            [
-                {"term": t, "media_id": media_id, "label_id": label_id,
-                 "confidence": lab.confidence}
-                for t in sorted(terms)
-            ],
-        )  # fmt: skip
-
-
 def attach_labels(conn: Connection, rows: list[MediaRow], min_confidence: float) -> None:
     """Fill each row's labels (at or above min_confidence, strongest first) in one query."""
     if not rows:
@@ -190,12 +126,14 @@ def attach_labels(conn: Connection, rows: list[MediaRow], min_confidence: float)
         select(
             labels.c.media_id, labels.c.name, labels.c.confidence, labels.c.parents,
             labels.c.aliases, labels.c.category, labels.c.analyzer, labels.c.analyzer_version,
+            labels.c.boxes,
         )
         .where(labels.c.media_id.in_(by_id), labels.c.confidence >= min_confidence)
         .order_by(labels.c.media_id, labels.c.confidence.desc(), labels.c.name)
     )  # fmt: skip
     for r in conn.execute(q):
         item = dict(r._mapping)
+        item["boxes"] = item["boxes"] or []
         by_id[item.pop("media_id")].labels.append(item)
 
 

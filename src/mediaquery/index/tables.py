@@ -10,7 +10,9 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -52,6 +54,7 @@ labels = Table(
     Column("category", String(50), nullable=False),
     Column("analyzer", String(50), nullable=False),
     Column("analyzer_version", String(50), nullable=False),
+    Column("boxes", JSON, nullable=True),
     Index("ix_labels_media", "media_id", "confidence"),
 )
 
@@ -98,6 +101,50 @@ jobs = Table(
     Column("created_at", Float, nullable=False),
     Column("started_at", Float, nullable=True),
     Column("finished_at", Float, nullable=True),
+    Column("analyzers", JSON, nullable=True),  # null: every enabled analyzer
     Index("ix_jobs_state_run_after", "state", "run_after"),
     Index("ix_jobs_media", "media_name"),
 )
+
+# Moderation findings live apart from labels: never listed or matched as ordinary labels.
+moderation_labels = Table(
+    "moderation_labels",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("media_id", Integer, ForeignKey("media.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("name_key", String(200), nullable=False),
+    Column("parent_key", String(200), nullable=True),
+    Column("confidence", Float, nullable=False),
+    Column("parents", JSON, nullable=False),
+    Column("boxes", JSON, nullable=True),
+    Column("analyzer", String(50), nullable=False),
+    Column("analyzer_version", String(50), nullable=False),
+    Index("ix_moderation_media", "media_id"),
+    Index("ix_moderation_name", "name_key", "media_id"),
+    Index("ix_moderation_parent", "parent_key", "media_id"),
+)
+
+text_lines = Table(
+    "text_lines",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("media_id", Integer, ForeignKey("media.id", ondelete="CASCADE"), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("box", JSON, nullable=True),
+    Column("analyzer", String(50), nullable=False),
+    Index("ix_text_lines_media", "media_id", "line_no"),
+)
+
+embeddings = Table(
+    "embeddings",
+    metadata,
+    Column("media_id", Integer, ForeignKey("media.id", ondelete="CASCADE"), nullable=False),
+    Column("analyzer", String(50), nullable=False),
+    Column("dim", Integer, nullable=False),
+    Column("vector", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("media_id", "analyzer"),
+)
+# `media_text` (full-text search over OCR lines) is dialect-specific: see index/text_search.py.

@@ -11,6 +11,7 @@ from mediaquery.domain import Findings, MediaType, Status
 from mediaquery.errors import AnalysisError, NotFound
 from mediaquery.index import repo
 from mediaquery.index.db import write_tx
+from mediaquery.index.findings import save_findings
 from mediaquery.queue import jobs
 from mediaquery.queue.jobs import Job
 
@@ -31,7 +32,7 @@ def analyze(ctx: Context, job: Job) -> None:
         raise AnalysisError(f"No analysis for media type '{row.type}' yet")
     results, width, height = _run_analyzers(ctx, job.media_name)
     with write_tx(ctx.engine) as conn:
-        repo.save_findings(
+        save_findings(
             conn, job.media_name, job.etag, results,
             floor=ctx.settings.labels.floor, width=width, height=height,
         )  # fmt: skip

@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 import mediaquery.api.convertors  # noqa: F401 - registers the {name:name} convertor
 from mediaquery.api.deps import ConnDep, CtxDep
-from mediaquery.api.items import load_item
+from mediaquery.api.items import load_public
 from mediaquery.api.schemas import MediaPage, MediaPublic, UploadResult
 from mediaquery.errors import BadRequest, PayloadTooLarge
 from mediaquery.index.query import MediaFilter, list_media
@@ -23,6 +23,13 @@ Confidence = Annotated[
     float | None, Query(ge=0, le=100, description="Only labels at or above this (0-100)")
 ]
 MediaTypeQ = Annotated[Literal["image", "video", "unknown"] | None, Query(description="Media type")]
+TextQ = Annotated[
+    str | None, Query(description="Words that the text found in the media contains (all of them)")
+]
+ModerationQ = Annotated[
+    str | None,
+    Query(description="none, any, or a moderation label (e.g. Explicit Nudity, Suggestive)"),
+]
 StatusQ = Annotated[
     Literal["pending", "processing", "done", "failed"] | None, Query(description="Status")
 ]
@@ -58,12 +65,12 @@ def get_item(
     min_conf = (
         ctx.settings.labels.default_min_confidence if min_confidence is None else min_confidence
     )
-    return MediaPublic.of(load_item(conn, name, min_conf))
+    return load_public(conn, name, min_conf)
 
 
 def _item(ctx: CtxDep, name: str) -> MediaPublic:
     with ctx.engine.connect() as conn:
-        return MediaPublic.of(load_item(conn, name, ctx.settings.labels.default_min_confidence))
+        return load_public(conn, name, ctx.settings.labels.default_min_confidence)
 
 
 @router.put("/{name:name}", response_model=MediaPublic, status_code=status.HTTP_201_CREATED)

@@ -1,0 +1,181 @@
+"""Writing analyzer findings (labels, moderation, text, embeddings) and reading them back."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, delete, insert, select, update
+
+from mediaquery.domain import Box, Findings, LabelFinding, Status
+from mediaquery.index.repo import MediaRow, get_media
+from mediaquery.index.tables import (
+    analyses,
+    embeddings,
+    label_terms,
+    labels,
+    media,
+    moderation_labels,
+    text_lines,
+)
+from mediaquery.index.text_search import set_text
+
+MODERATION = "Moderation"
+
+
+def save_findings(
+    conn: Connection,
+    name: str,
+    etag: str,
+    results: Sequence[tuple[Findings, float]],
+    *,
+    floor: float,
+    width: int | None = None,
+    height: int | None = None,
+) -> bool:
+    """Replace each analyzer's findings for this content and mark the media done.
+
+    Idempotent: a rerun replaces rows keyed by (media, analyzer), so an analyzer's old version
+    is replaced, never merged. Returns False, writing nothing, when the media was deleted or
+    replaced while it was being analysed."""
+    row = get_media(conn, name)
+    if row is None or row.etag != etag:
+        return False
+    now = time.time()
+    for findings, duration_ms in results:
+        _clear_analyzer(conn, row.id, findings.analyzer)
+        ordinary = [
+            x for x in findings.labels if x.category != MODERATION and x.confidence >= floor
+        ]
+        flagged = [x for x in findings.labels if x.category == MODERATION]
+        _insert_labels(conn, row.id, findings, ordinary)
+        _insert_moderation(conn, row.id, findings, flagged)
+        _insert_text(conn, row.id, findings)
+        _insert_embedding(conn, row.id, findings)
+        conn.execute(
+            insert(analyses).values(
+                media_id=row.id, analyzer=findings.analyzer, version=findings.version,
+                etag=etag, ran_at=now, duration_ms=duration_ms,
+            )
+        )  # fmt: skip
+    conn.execute(
+        update(media)
+        .where(media.c.id == row.id)
+        .values(status=str(Status.DONE), error=None, width=width, height=height,
+                analyzed_at=now, updated_at=now)
+    )  # fmt: skip
+    return True
+
+
+def _clear_analyzer(conn: Connection, media_id: int, analyzer: str) -> None:
+    old = select(labels.c.id).where(labels.c.media_id == media_id, labels.c.analyzer == analyzer)
+    conn.execute(delete(label_terms).where(label_terms.c.label_id.in_(old)))
+    for table in (labels, moderation_labels, text_lines, embeddings):
+        conn.execute(
+            delete(table).where(table.c.media_id == media_id, table.c.analyzer == analyzer)
+        )
+    conn.execute(
+        delete(analyses).where(analyses.c.media_id == media_id, analyses.c.analyzer == analyzer)
+    )
+
+
+def _boxes(lab: LabelFinding) -> list[dict[str, float]] | None:
+    return [asdict(b) for b in lab.boxes] or None
+
+
+def _insert_labels(
+    conn: Connection, media_id: int, findings: Findings, found: list[LabelFinding]
+) -> None:
+    for lab in found:
+        inserted = conn.execute(
+            insert(labels).values(
+                media_id=media_id, name=lab.name, confidence=round(lab.confidence, 3),
+                parents=list(lab.parents), aliases=list(lab.aliases), category=lab.category,
+                analyzer=findings.analyzer, analyzer_version=findings.version, boxes=_boxes(lab),
+            )
+        ).inserted_primary_key  # fmt: skip
+        assert inserted is not None
+        terms = sorted({t.casefold() for t in (lab.name, *lab.aliases)})
+        conn.execute(
+            insert(label_terms),
+            [{"term": t, "media_id": media_id, "label_id": inserted[0],
+              "confidence": lab.confidence} for t in terms],
+        )  # fmt: skip
+
+
+def _insert_moderation(
+    conn: Connection, media_id: int, findings: Findings, found: list[LabelFinding]
+) -> None:
+    for lab in found:
+        conn.execute(
+            insert(moderation_labels).values(
+                media_id=media_id, name=lab.name, name_key=lab.name.casefold(),
+                parent_key=lab.parents[0].casefold() if lab.parents else None,
+                confidence=round(lab.confidence, 3), parents=list(lab.parents),
+                boxes=_boxes(lab), analyzer=findings.analyzer, analyzer_version=findings.version,
+            )
+        )  # fmt: skip
+
+
+def _insert_text(conn: Connection, media_id: int, findings: Findings) -> None:
+    lines = findings.extra.get("lines")
+    if not isinstance(lines, list):
+        return
+    rows = [
+        {"media_id": media_id, "line_no": i, "text": str(line["text"]),
+         "confidence": float(line["confidence"]), "box": line.get("box"),
+         "analyzer": findings.analyzer}
+        for i, line in enumerate(lines)
+    ]  # fmt: skip
+    if rows:
+        conn.execute(insert(text_lines), rows)
+    # The searchable document holds the lines of every text analyzer of this media.
+    body = conn.execute(
+        select(text_lines.c.text)
+        .where(text_lines.c.media_id == media_id)
+        .order_by(text_lines.c.analyzer, text_lines.c.line_no)
+    ).scalars()
+    set_text(conn, media_id, "\n".join(body))
+
+
+def _insert_embedding(conn: Connection, media_id: int, findings: Findings) -> None:
+    if not findings.embedding:
+        return
+    vec = np.asarray(findings.embedding, dtype="<f4")
+    norm = float(np.linalg.norm(vec))
+    if norm > 0:
+        vec = vec / norm
+    conn.execute(
+        insert(embeddings).values(
+            media_id=media_id, analyzer=findings.analyzer, dim=int(vec.size),
+            vector=vec.astype("<f4").tobytes(),
+        )
+    )  # fmt: skip
+
+
+def attach_details(conn: Connection, row: MediaRow) -> dict[str, Any]:
+    """Text lines and moderation labels of one media item."""
+    lines = conn.execute(
+        select(text_lines.c.text, text_lines.c.confidence, text_lines.c.box, text_lines.c.analyzer)
+        .where(text_lines.c.media_id == row.id)
+        .order_by(text_lines.c.analyzer, text_lines.c.line_no)
+    )
+    mod = conn.execute(
+        select(moderation_labels.c.name, moderation_labels.c.confidence,
+               moderation_labels.c.parents, moderation_labels.c.boxes,
+               moderation_labels.c.analyzer, moderation_labels.c.analyzer_version)
+        .where(moderation_labels.c.media_id == row.id)
+        .order_by(moderation_labels.c.confidence.desc())
+    )  # fmt: skip
+    return {
+        "text": [dict(r._mapping) for r in lines],
+        "moderation": [{**r._mapping, "boxes": r.boxes or []} for r in mod],
+    }
+
+
+def boxes_of(data: list[dict[str, float]] | None) -> list[Box]:
+    """Boxes stored as JSON back into Box values."""
+    return [Box(**b) for b in data or []]
