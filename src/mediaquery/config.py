@@ -16,7 +16,7 @@ class LabelSettings(BaseModel):
         5.0, ge=0, le=100, description="Labels below this confidence are not stored."
     )
     default_min_confidence: float = Field(
-        30.0,
+        25.0,
         ge=0,
         le=100,
         description="Labels at or above this confidence are listed and matched unless a query "

@@ -1,0 +1,65 @@
+"""The `labels` analyzer: EfficientNet-Lite0 ImageNet classes turned into searchable labels."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+from PIL import Image
+
+from mediaquery.analyzers.base import Analyzer
+from mediaquery.analyzers.taxonomy import Taxonomy, labels_from_probs, load_taxonomy
+from mediaquery.domain import Findings
+from mediaquery.runtime.efficientnet import RESIZE_SHORTER, ensure_model, preprocess
+from mediaquery.runtime.onnx import OnnxModel
+
+# Labels this weak are noise; the index applies its own (configurable) floor on top.
+ANALYZER_FLOOR = 1.0
+_build_lock = threading.Lock()
+
+
+def _taxonomy_digest() -> str:
+    # Part of the analyzer version: a new taxonomy re-labels media on `reindex`.
+    data = (files("mediaquery.analyzers") / "data" / "imagenet_taxonomy.json").read_bytes()
+    return hashlib.sha256(data).hexdigest()[:8]
+
+
+@cache
+def _model(cache_dir: Path, threads: int) -> OnnxModel:
+    # One session per process and model file, shared by every analyzer instance (and test).
+    with _build_lock:
+        path = ensure_model(cache_dir)
+    return OnnxModel(path, threads=threads)
+
+
+class LabelsAnalyzer(Analyzer):
+    """Objects, animals, food and scenes from the 1000 ImageNet classes, with parent labels."""
+
+    name: ClassVar[str] = "labels"
+    version: ClassVar[str] = f"efficientnet-lite0.1+tax.{_taxonomy_digest()}"
+    min_side: ClassVar[int | None] = RESIZE_SHORTER
+
+    def _load(self) -> None:
+        self.model = _model(self.model_dir.resolve(), self.threads)
+        self.taxonomy: Taxonomy = load_taxonomy()
+
+    def classify(self, image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
+        """Class probabilities (1000) and the 1280-d image embedding for one RGB image."""
+        self.load()
+        out = self.model.run({"pixels": preprocess(image)[None]})
+        return out["probs"][0], out["features"][0]
+
+    def _analyze(self, image: Image.Image) -> Findings:
+        probs, features = self.classify(image)
+        labels = labels_from_probs(probs, self.taxonomy, floor=ANALYZER_FLOOR)
+        return Findings(
+            analyzer=self.name,
+            version=self.version,
+            labels=labels,
+            embedding=[float(x) for x in features],
+        )
