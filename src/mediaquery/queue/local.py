@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import signal
 import threading
+import time
 from multiprocessing.process import BaseProcess
-from typing import Any
 
 from mediaquery.config import Settings
 
 log = logging.getLogger(__name__)
 
 
-def _worker_main(settings_json: str, index: int, stop: Any) -> None:
+def _worker_main(settings_json: str, index: int) -> None:
     """Entry point of one worker process (spawned, so it starts clean)."""
     from mediaquery.config import Settings
     from mediaquery.context import open_context
@@ -21,16 +22,15 @@ def _worker_main(settings_json: str, index: int, stop: Any) -> None:
     from mediaquery.queue.worker import Worker, parent_watch
 
     setup_logging()
+    stop = threading.Event()
+    # Ctrl-C reaches the whole process group: let the server decide when workers stop, and
+    # stop on SIGTERM only after the current job. (No multiprocessing.Event: a worker killed
+    # while waiting on one deadlocks the server's set().)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     ctx = open_context(Settings.model_validate_json(settings_json), run_migrations=False)
-    stop_flag = threading.Event()
-
-    def watch_stop() -> None:
-        stop.wait()
-        stop_flag.set()
-
-    threading.Thread(target=watch_stop, daemon=True).start()
     try:
-        Worker(ctx, index, stop_flag, parent_watch()).run()
+        Worker(ctx, index, stop, parent_watch()).run()
     finally:
         ctx.close()
 
@@ -41,7 +41,6 @@ class WorkerPool:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._mp = mp.get_context("spawn")
-        self._stop = self._mp.Event()
         self._procs: list[BaseProcess] = []
         self._monitor: threading.Thread | None = None
         self._closing = threading.Event()
@@ -56,7 +55,7 @@ class WorkerPool:
     def _spawn(self, index: int) -> BaseProcess:
         proc = self._mp.Process(
             target=_worker_main,
-            args=(self.settings.model_dump_json(), index, self._stop),
+            args=(self.settings.model_dump_json(), index),
             name=f"mediaquery-worker-{index}",
             daemon=True,
         )
@@ -78,10 +77,15 @@ class WorkerPool:
     def stop(self, timeout: float = 10.0) -> None:
         """Ask workers to finish their current job, then stop them."""
         self._closing.set()
-        self._stop.set()
+        if self._monitor is not None:
+            self._monitor.join()
         for proc in self._procs:
-            proc.join(timeout)
             if proc.is_alive():
-                proc.terminate()
+                proc.terminate()  # SIGTERM: finish the current job, then exit
+        deadline = time.monotonic() + timeout
+        for proc in self._procs:
+            proc.join(max(0.0, deadline - time.monotonic()))
+            if proc.is_alive():
+                proc.kill()  # its job stays `running` and is requeued at the next start
                 proc.join(2)
         self._procs.clear()
