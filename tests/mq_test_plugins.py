@@ -40,3 +40,9 @@ class BrokenAnalyzer(Analyzer):
     def _analyze(self, image: Image.Image) -> Findings:
         BrokenAnalyzer.calls += 1
         raise RuntimeError("model runtime exploded")
+
+
+class ColourAnalyzerV2(ColourAnalyzer):
+    """The colour analyzer after a 'model upgrade': same name, new version."""
+
+    version = "2"

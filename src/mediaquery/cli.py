@@ -22,8 +22,10 @@ from mediaquery.errors import MediaQueryError
 from mediaquery.index import repo
 from mediaquery.index.query import MediaFilter, list_media
 from mediaquery.ingest.reconcile import reconcile as run_reconcile
+from mediaquery.ingest.reindex import reindex as run_reindex
 from mediaquery.ingest.uploads import delete_object, store_upload
 from mediaquery.logs import setup_logging
+from mediaquery.queue import jobs
 from mediaquery.queue.worker import Worker
 
 app = typer.Typer(help="Analyse images and videos and query what was found.", no_args_is_help=True)
@@ -33,7 +35,6 @@ err = Console(stderr=True)
 DataDir = Annotated[
     Path | None, typer.Option("--data-dir", "-d", help="Data folder [env MEDIAQUERY_DATA_DIR]")
 ]
-FINISHED = ("done", "failed")
 
 
 def _ctx(data_dir: Path | None) -> Context:
@@ -142,15 +143,16 @@ def _wait_for(ctx: Context, names: list[str]) -> int:
         task = bar.add_task("analysing", total=len(names))
         while True:
             with ctx.engine.connect() as conn:
-                states = repo.statuses(conn, names)
-            finished = sum(status in FINISHED for status, _ in states.values())
-            bar.update(task, completed=finished)
-            if finished >= len(states):
+                busy = jobs.active_names(conn, names)
+            bar.update(task, completed=len(names) - len(busy))
+            if not busy:
                 break
             time.sleep(0.2)
     stop.set()
     if worker:
         worker.join()
+    with ctx.engine.connect() as conn:
+        states = repo.statuses(conn, names)
     failed = {n: e for n, (status, e) in states.items() if status == "failed"}
     for name, error in failed.items():
         err.print(f"[red]failed {name}:[/] {error}")
@@ -216,6 +218,33 @@ def rm(names: list[str], data_dir: DataDir = None) -> None:
             failed += 1
             err.print(f"[red]{exc.message}[/]")
     raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def reindex(
+    data_dir: DataDir = None,
+    analyzer: Annotated[list[str] | None, typer.Option(help="Only this analyzer (repeat)")] = None,
+    prefix: Annotated[str | None, typer.Option(help="Only media with this name prefix")] = None,
+    label: Annotated[list[str] | None, typer.Option(help="Only media with this label")] = None,
+    status: Annotated[str | None, typer.Option(help="Only media with this status")] = None,
+    force: Annotated[
+        bool, typer.Option(help="Redo media whose analyzer versions are current")
+    ] = False,
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait for analysis")] = True,
+) -> None:
+    """Re-run analyzers on indexed media whose analyzer versions changed (or all, --force)."""
+    ctx = _ctx(data_dir)
+    f = MediaFilter(prefix=prefix, labels=label or [], status=status,
+                    min_confidence=ctx.settings.labels.default_min_confidence)  # fmt: skip
+    try:
+        plan = run_reindex(ctx, f, analyzer, force)
+    except MediaQueryError as exc:
+        err.print(f"[red]{exc.message}[/]")
+        raise typer.Exit(2) from exc
+    out.print(f"queued {len(plan.names)} of {plan.considered} matching media")
+    failures = _wait_for(ctx, plan.names) if wait and plan.names else 0
+    ctx.close()
+    raise typer.Exit(1 if failures else 0)
 
 
 @app.command()

@@ -32,6 +32,11 @@ class NotFound(MediaQueryError):
     code = "NotFoundError"
 
 
+class Conflict(MediaQueryError):
+    status = 409
+    code = "Conflict"
+
+
 class PayloadTooLarge(MediaQueryError):
     status = 413
     code = "PayloadTooLarge"

@@ -119,3 +119,25 @@ class JobCounts(BaseModel):
 
 class ReconcileResult(BaseModel):
     counts: dict[str, int]
+
+
+class SimilarItem(BaseModel):
+    name: str
+    similarity: float = Field(description="Cosine similarity of image embeddings, -1..1")
+
+
+class SimilarMedia(BaseModel):
+    items: list[SimilarItem]
+
+
+class ReindexRequest(BaseModel):
+    analyzers: list[str] | None = Field(None, description="Only these; default: every enabled one")
+    force: bool = Field(False, description="Redo even media whose analyzer versions are current")
+    prefix: str | None = None
+    label: list[str] = Field(default_factory=list)
+    status: str | None = None
+
+
+class ReindexResult(BaseModel):
+    queued: int = Field(description="Media queued for re-analysis")
+    considered: int = Field(description="Media that matched the filters")

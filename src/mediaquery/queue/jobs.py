@@ -23,6 +23,7 @@ class Job:
     etag: str
     attempts: int
     max_attempts: int
+    analyzers: tuple[str, ...] | None = None  # None: every enabled analyzer
 
 
 def worker_id(index: int = 0) -> str:
@@ -30,7 +31,14 @@ def worker_id(index: int = 0) -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{index}"
 
 
-def enqueue(conn: Connection, kind: str, media_name: str, etag: str, max_attempts: int) -> bool:
+def enqueue(
+    conn: Connection,
+    kind: str,
+    media_name: str,
+    etag: str,
+    max_attempts: int,
+    analyzers: list[str] | None = None,
+) -> bool:
     """Queue a job unless the same work is already queued; drop queued work for old content."""
     conn.execute(
         delete(jobs).where(
@@ -46,12 +54,17 @@ def enqueue(conn: Connection, kind: str, media_name: str, etag: str, max_attempt
         )
     ).first()
     if same:
+        # a queued full analysis covers any subset; a subset grows into a full one
+        if analyzers is not None:
+            return False
+        conn.execute(update(jobs).where(jobs.c.id == same.id).values(analyzers=None))
         return False
     now = time.time()
     conn.execute(
         insert(jobs).values(
             kind=kind, media_name=media_name, etag=etag, state=QUEUED, attempts=0,
             max_attempts=max_attempts, run_after=now, created_at=now,
+            analyzers=sorted(analyzers) if analyzers is not None else None,
         )
     )  # fmt: skip
     return True
@@ -82,7 +95,9 @@ def claim(engine: Engine, worker: str, lease_seconds: float, kinds: tuple[str, .
             .values(state=RUNNING, attempts=row.attempts + 1, locked_by=worker,
                     locked_until=now + lease_seconds, started_at=now, error=None)
         )  # fmt: skip
-        return Job(row.id, row.kind, row.media_name, row.etag, row.attempts + 1, row.max_attempts)
+        subset = tuple(row.analyzers) if row.analyzers is not None else None
+        return Job(row.id, row.kind, row.media_name, row.etag, row.attempts + 1,
+                   row.max_attempts, subset)  # fmt: skip
 
 
 def renew(engine: Engine, job_id: int, worker: str, lease_seconds: float) -> bool:
@@ -154,9 +169,12 @@ def counts(conn: Connection) -> dict[str, int]:
     return {state: n for state, n in conn.execute(q)}
 
 
-def active_count(conn: Connection, media_names: list[str] | None = None) -> int:
-    """Queued or running jobs, optionally only for some media."""
-    q = select(func.count()).select_from(jobs).where(jobs.c.state.in_((QUEUED, RUNNING)))
-    if media_names is not None:
-        q = q.where(jobs.c.media_name.in_(media_names))
-    return int(conn.execute(q).scalar_one())
+def active_names(conn: Connection, media_names: list[str]) -> set[str]:
+    """Those of the given media that still have a queued or running job."""
+    found: set[str] = set()
+    for i in range(0, len(media_names), 500):
+        q = select(jobs.c.media_name).where(
+            jobs.c.state.in_((QUEUED, RUNNING)), jobs.c.media_name.in_(media_names[i : i + 500])
+        )
+        found.update(conn.execute(q).scalars())
+    return found

@@ -30,7 +30,7 @@ def analyze(ctx: Context, job: Job) -> None:
         repo.set_status(conn, job.media_name, job.etag, Status.PROCESSING)
     if row.type != MediaType.IMAGE:
         raise AnalysisError(f"No analysis for media type '{row.type}' yet")
-    results, width, height = _run_analyzers(ctx, job.media_name)
+    results, width, height = _run_analyzers(ctx, job.media_name, job.analyzers)
     with write_tx(ctx.engine) as conn:
         save_findings(
             conn, job.media_name, job.etag, results,
@@ -39,8 +39,14 @@ def analyze(ctx: Context, job: Job) -> None:
         jobs.finish(conn, job.id)
 
 
-def _run_analyzers(ctx: Context, name: str) -> tuple[list[tuple[Findings, float]], int, int]:
-    analyzers = [a for a in ctx.analyzers if MediaType.IMAGE in a.media_types]
+def _run_analyzers(
+    ctx: Context, name: str, only: tuple[str, ...] | None
+) -> tuple[list[tuple[Findings, float]], int, int]:
+    analyzers = [
+        a
+        for a in ctx.analyzers
+        if MediaType.IMAGE in a.media_types and (only is None or a.name in only)
+    ]
     sides = [a.min_side for a in analyzers]
     min_side = None if (not sides or None in sides) else max(s for s in sides if s)
     try:

@@ -6,9 +6,10 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
 from mediaquery.api.deps import ConnDep, CtxDep
-from mediaquery.api.schemas import JobCounts, ReconcileResult
-from mediaquery.index.query import status_counts
+from mediaquery.api.schemas import JobCounts, ReconcileResult, ReindexRequest, ReindexResult
+from mediaquery.index.query import MediaFilter, status_counts
 from mediaquery.ingest.reconcile import reconcile
+from mediaquery.ingest.reindex import reindex
 from mediaquery.queue import jobs
 
 router = APIRouter(prefix="/v1", tags=["jobs"])
@@ -21,6 +22,15 @@ def job_counts(conn: ConnDep, request: Request) -> JobCounts:
     return JobCounts(
         jobs=jobs.counts(conn), media=status_counts(conn), workers_alive=pool.alive if pool else 0
     )
+
+
+@router.post("/reindex", response_model=ReindexResult)
+async def run_reindex(ctx: CtxDep, body: ReindexRequest) -> ReindexResult:
+    """Re-run analyzers on indexed images whose analyzer versions changed (or all, with force)."""
+    f = MediaFilter(prefix=body.prefix, labels=body.label, status=body.status,
+                    min_confidence=ctx.settings.labels.default_min_confidence)  # fmt: skip
+    plan = await run_in_threadpool(reindex, ctx, f, body.analyzers, body.force)
+    return ReindexResult(queued=len(plan.names), considered=plan.considered)
 
 
 @router.post("/reconcile", response_model=ReconcileResult)

@@ -11,9 +11,11 @@ from fastapi.concurrency import run_in_threadpool
 import mediaquery.api.convertors  # noqa: F401 - registers the {name:name} convertor
 from mediaquery.api.deps import ConnDep, CtxDep
 from mediaquery.api.items import load_public
-from mediaquery.api.schemas import MediaPage, MediaPublic, UploadResult
-from mediaquery.errors import BadRequest, PayloadTooLarge
+from mediaquery.api.schemas import MediaPage, MediaPublic, SimilarItem, SimilarMedia, UploadResult
+from mediaquery.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
+from mediaquery.index import repo
 from mediaquery.index.query import MediaFilter, list_media
+from mediaquery.index.similar import similar_media
 from mediaquery.ingest.uploads import check_upload, delete_object, store_upload
 
 router = APIRouter(prefix="/v1/media", tags=["media"])
@@ -55,6 +57,26 @@ def list_items(
                     min_confidence=min_conf, status=status)  # fmt: skip
     page = list_media(conn, f, limit=limit, cursor=cursor)
     return MediaPage(items=[MediaPublic.of(r) for r in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/{name:name}/similar", response_model=SimilarMedia)
+def similar_items(
+    ctx: CtxDep,
+    conn: ConnDep,
+    name: str,
+    limit: Annotated[int, Query(ge=1, le=100, description="How many")] = 10,
+) -> SimilarMedia | MediaPublic:
+    """The media that look most alike (cosine similarity of image embeddings), best first."""
+    row = repo.get_media(conn, name)
+    if row is None and repo.get_media(conn, f"{name}/similar") is not None:
+        # a media item literally named ".../similar" wins over the route
+        return load_public(conn, f"{name}/similar", ctx.settings.labels.default_min_confidence)
+    if row is None:
+        raise NotFound(f"NotFoundError: Media file ({name}) not found")
+    found = similar_media(conn, row.id, limit)
+    if found is None:
+        raise Conflict(f"{name} has no image embedding yet (status: {row.status})")
+    return SimilarMedia(items=[SimilarItem(name=n, similarity=s) for n, s in found])
 
 
 @router.get("/{name:name}", response_model=MediaPublic)
