@@ -46,3 +46,15 @@ class ColourAnalyzerV2(ColourAnalyzer):
     """The colour analyzer after a 'model upgrade': same name, new version."""
 
     version = "2"
+
+
+class PickyAnalyzer(ColourAnalyzer):
+    """Crashes on mostly-blue images only, like a model that chokes on one input."""
+
+    name = "picky"
+
+    def _analyze(self, image: Image.Image) -> Findings:
+        findings = super()._analyze(image)
+        if any(x.name == "Blue" and x.confidence > 50 for x in findings.labels):
+            raise ValueError("cannot handle blue")
+        return findings

@@ -29,6 +29,9 @@ class QueueSettings(BaseModel):
 
     workers: int = Field(2, ge=0, description="Worker processes that run analysis jobs.")
     max_attempts: int = Field(3, ge=1, description="Tries before a job is given up as failed.")
+    batch_size: int = Field(
+        4, ge=1, le=64, description="Jobs a worker takes at once (one model call per batch)."
+    )
     retry_delay: float = Field(2.0, ge=0, description="Seconds before the first retry; doubles.")
     lease_seconds: float = Field(
         120.0, gt=0, description="A running job whose worker stops renewing this is run again."

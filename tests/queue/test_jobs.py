@@ -136,3 +136,31 @@ def test_orphaned_job_of_a_dead_local_process_is_requeued(ctx: Context) -> None:
     assert jobs.recover_orphans(ctx.engine) == 1
     assert Worker(ctx).run(burst=True) == 1
     assert status(ctx, "a.jpg") == ("done", None)
+
+
+def test_one_bad_image_in_a_batch_fails_alone(make_settings: Callable[..., Settings]) -> None:
+    c = open_context(make_settings(analyzers=["mq_test_plugins:PickyAnalyzer"]))
+    c.settings.queue.batch_size = 8
+    blue = jpeg_bytes(np.full((32, 32, 3), (5, 5, 250), np.uint8))
+    for name, data in [("1.jpg", RED), ("2.jpg", blue), ("3.jpg", RED)]:
+        upload(c, name, data)
+    batch = jobs.claim_many(c.engine, "w", 60, (ANALYZE,), 8)
+    assert len(batch) == 3  # one model call for all three
+    from mediaquery.queue.tasks import run_jobs
+
+    run_jobs(c, batch)
+    assert status(c, "1.jpg") == ("done", None) and status(c, "3.jpg") == ("done", None)
+    state, error = status(c, "2.jpg")
+    assert state == "pending" and "cannot handle blue" in error  # retried later
+    Worker(c).run(burst=True)
+    state, error = status(c, "2.jpg")
+    assert state == "failed" and "after 3 attempts" in error
+    c.close()
+
+
+def test_small_bursts_are_shared_between_workers(ctx: Context) -> None:
+    for i in range(4):
+        upload(ctx, f"{i}.jpg")
+    first = jobs.claim_many(ctx.engine, "w1", 60, (ANALYZE,), 8, share=2)
+    second = jobs.claim_many(ctx.engine, "w2", 60, (ANALYZE,), 8, share=2)
+    assert (len(first), len(second)) == (2, 1)  # half of what waits, never all of it

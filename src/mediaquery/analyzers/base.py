@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
@@ -36,6 +37,10 @@ class Analyzer(ABC):
         """Analyse one decoded RGB image."""
         self.load()
         return self._analyze(image)
+
+    def analyze_batch(self, images: Sequence[Image.Image]) -> list[Findings]:
+        """Analyse several images; analyzers whose models batch well override this."""
+        return [self.analyze(image) for image in images]
 
     def _load(self) -> None:  # noqa: B027 - optional hook
         """Override to load models; the default has nothing to load."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Sequence
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -54,12 +55,17 @@ class LabelsAnalyzer(Analyzer):
         out = self.model.run({"pixels": preprocess(image)[None]})
         return out["probs"][0], out["features"][0]
 
+    def analyze_batch(self, images: Sequence[Image.Image]) -> list[Findings]:
+        """One model call for the whole batch."""
+        if not images:
+            return []
+        self.load()
+        out = self.model.run({"pixels": np.stack([preprocess(im) for im in images])})
+        return [self._findings(p, f) for p, f in zip(out["probs"], out["features"], strict=True)]
+
     def _analyze(self, image: Image.Image) -> Findings:
-        probs, features = self.classify(image)
+        return self._findings(*self.classify(image))
+
+    def _findings(self, probs: np.ndarray, features: np.ndarray) -> Findings:
         labels = labels_from_probs(probs, self.taxonomy, floor=ANALYZER_FLOOR)
-        return Findings(
-            analyzer=self.name,
-            version=self.version,
-            labels=labels,
-            embedding=[float(x) for x in features],
-        )
+        return Findings(self.name, self.version, labels, embedding=features.tolist())

@@ -45,21 +45,23 @@ def save_findings(
     if row is None or row.etag != etag:
         return False
     now = time.time()
-    for findings, duration_ms in results:
-        _clear_analyzer(conn, row.id, findings.analyzer)
-        ordinary = [
-            x for x in findings.labels if x.category != MODERATION and x.confidence >= floor
-        ]
+    previous = set(
+        conn.execute(select(analyses.c.analyzer).where(analyses.c.media_id == row.id)).scalars()
+    )
+    for findings, _ in results:
+        if findings.analyzer in previous:  # first analyses have nothing to clear
+            _clear_analyzer(conn, row.id, findings.analyzer)
         flagged = [x for x in findings.labels if x.category == MODERATION]
+        ordinary = [x for x in findings.labels if x not in flagged and x.confidence >= floor]
         _insert_labels(conn, row.id, findings, ordinary)
         _insert_moderation(conn, row.id, findings, flagged)
         _insert_text(conn, row.id, findings)
         _insert_embedding(conn, row.id, findings)
+    if results:
         conn.execute(
-            insert(analyses).values(
-                media_id=row.id, analyzer=findings.analyzer, version=findings.version,
-                etag=etag, ran_at=now, duration_ms=duration_ms,
-            )
+            insert(analyses),
+            [{"media_id": row.id, "analyzer": f.analyzer, "version": f.version, "etag": etag,
+              "ran_at": now, "duration_ms": ms} for f, ms in results],
         )  # fmt: skip
     conn.execute(
         update(media)
@@ -71,15 +73,10 @@ def save_findings(
 
 
 def _clear_analyzer(conn: Connection, media_id: int, analyzer: str) -> None:
-    old = select(labels.c.id).where(labels.c.media_id == media_id, labels.c.analyzer == analyzer)
-    conn.execute(delete(label_terms).where(label_terms.c.label_id.in_(old)))
-    for table in (labels, moderation_labels, text_lines, embeddings):
+    for table in (label_terms, labels, moderation_labels, text_lines, embeddings, analyses):
         conn.execute(
             delete(table).where(table.c.media_id == media_id, table.c.analyzer == analyzer)
         )
-    conn.execute(
-        delete(analyses).where(analyses.c.media_id == media_id, analyses.c.analyzer == analyzer)
-    )
 
 
 def _boxes(lab: LabelFinding) -> list[dict[str, float]] | None:
@@ -89,21 +86,25 @@ def _boxes(lab: LabelFinding) -> list[dict[str, float]] | None:
 def _insert_labels(
     conn: Connection, media_id: int, findings: Findings, found: list[LabelFinding]
 ) -> None:
+    if not found:
+        return
+    conn.execute(
+        insert(labels),
+        [{"media_id": media_id, "name": lab.name, "confidence": round(lab.confidence, 3),
+          "parents": list(lab.parents), "aliases": list(lab.aliases), "category": lab.category,
+          "analyzer": findings.analyzer, "analyzer_version": findings.version,
+          "boxes": _boxes(lab)} for lab in found],
+    )  # fmt: skip
+    # One row per searchable word of a label: its name and aliases, the strongest label wins.
+    terms: dict[str, float] = {}
     for lab in found:
-        inserted = conn.execute(
-            insert(labels).values(
-                media_id=media_id, name=lab.name, confidence=round(lab.confidence, 3),
-                parents=list(lab.parents), aliases=list(lab.aliases), category=lab.category,
-                analyzer=findings.analyzer, analyzer_version=findings.version, boxes=_boxes(lab),
-            )
-        ).inserted_primary_key  # fmt: skip
-        assert inserted is not None
-        terms = sorted({t.casefold() for t in (lab.name, *lab.aliases)})
-        conn.execute(
-            insert(label_terms),
-            [{"term": t, "media_id": media_id, "label_id": inserted[0],
-              "confidence": lab.confidence} for t in terms],
-        )  # fmt: skip
+        for term in {t.casefold() for t in (lab.name, *lab.aliases)}:
+            terms[term] = max(terms.get(term, 0.0), lab.confidence)
+    conn.execute(
+        insert(label_terms),
+        [{"term": t, "media_id": media_id, "confidence": c, "analyzer": findings.analyzer}
+         for t, c in sorted(terms.items())],
+    )  # fmt: skip
 
 
 def _insert_moderation(

@@ -65,11 +65,10 @@ label_terms = Table(
     metadata,
     Column("term", String(200), nullable=False),
     Column("media_id", Integer, ForeignKey("media.id", ondelete="CASCADE"), nullable=False),
-    Column("label_id", Integer, ForeignKey("labels.id", ondelete="CASCADE"), nullable=False),
     Column("confidence", Float, nullable=False),
+    Column("analyzer", String(50), nullable=False),
     Index("ix_label_terms_term_media", "term", "media_id", "confidence"),
-    Index("ix_label_terms_label", "label_id"),
-    Index("ix_label_terms_media", "media_id"),
+    Index("ix_label_terms_media", "media_id", "analyzer"),
 )
 
 # Provenance: which analyzer version ran on which content; keyed so reruns are idempotent.

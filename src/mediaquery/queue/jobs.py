@@ -77,38 +77,60 @@ def cancel_for_media(conn: Connection, media_name: str) -> None:
 
 def claim(engine: Engine, worker: str, lease_seconds: float, kinds: tuple[str, ...]) -> Job | None:
     """Take the oldest runnable job (queued and due, or running with an expired lease)."""
+    taken = claim_many(engine, worker, lease_seconds, kinds, 1)
+    return taken[0] if taken else None
+
+
+def claim_many(
+    engine: Engine,
+    worker: str,
+    lease_seconds: float,
+    kinds: tuple[str, ...],
+    limit: int,
+    share: int = 1,
+) -> list[Job]:
+    """Take up to `limit` of the oldest runnable jobs, but no more than 1/`share` of them,
+    so that a small burst is spread over every worker instead of batched into one."""
     now = time.time()
-    with write_tx(engine) as conn:
-        runnable = or_(
+    runnable = and_(
+        or_(
             and_(jobs.c.state == QUEUED, jobs.c.run_after <= now),
             and_(jobs.c.state == RUNNING, jobs.c.locked_until < now),
-        )
-        q = select(jobs).where(runnable, jobs.c.kind.in_(kinds)).order_by(jobs.c.id).limit(1)
+        ),
+        jobs.c.kind.in_(kinds),
+    )
+    with write_tx(engine) as conn:
+        if share > 1 and limit > 1:
+            waiting = conn.execute(select(func.count()).select_from(jobs).where(runnable))
+            limit = max(1, min(limit, -(-int(waiting.scalar_one()) // share)))
+        q = select(jobs).where(runnable).order_by(jobs.c.id).limit(limit)
         if engine.dialect.name == "postgresql":
             q = q.with_for_update(skip_locked=True)
-        row = conn.execute(q).first()
-        if row is None:
-            return None
+        rows = conn.execute(q).all()
+        if not rows:
+            return []
         conn.execute(
             update(jobs)
-            .where(jobs.c.id == row.id)
-            .values(state=RUNNING, attempts=row.attempts + 1, locked_by=worker,
+            .where(jobs.c.id.in_([r.id for r in rows]))
+            .values(state=RUNNING, attempts=jobs.c.attempts + 1, locked_by=worker,
                     locked_until=now + lease_seconds, started_at=now, error=None)
         )  # fmt: skip
-        subset = tuple(row.analyzers) if row.analyzers is not None else None
-        return Job(row.id, row.kind, row.media_name, row.etag, row.attempts + 1,
-                   row.max_attempts, subset)  # fmt: skip
+        return [
+            Job(r.id, r.kind, r.media_name, r.etag, r.attempts + 1, r.max_attempts,
+                tuple(r.analyzers) if r.analyzers is not None else None)
+            for r in rows
+        ]  # fmt: skip
 
 
-def renew(engine: Engine, job_id: int, worker: str, lease_seconds: float) -> bool:
-    """Extend a running job's lease; False if another worker took it over."""
+def renew(engine: Engine, job_ids: list[int], worker: str, lease_seconds: float) -> bool:
+    """Extend running jobs' leases; False if another worker took any of them over."""
     with write_tx(engine) as conn:
         res = conn.execute(
             update(jobs)
-            .where(jobs.c.id == job_id, jobs.c.locked_by == worker, jobs.c.state == RUNNING)
+            .where(jobs.c.id.in_(job_ids), jobs.c.locked_by == worker, jobs.c.state == RUNNING)
             .values(locked_until=time.time() + lease_seconds)
         )
-        return bool(res.rowcount)
+        return res.rowcount == len(job_ids)
 
 
 def finish(conn: Connection, job_id: int) -> None:

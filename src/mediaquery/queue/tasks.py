@@ -1,10 +1,18 @@
-"""Job functions: plain functions of (context, job) that any worker (embedded or Celery) runs."""
+"""Job functions: plain functions of (context, jobs) that any worker (embedded or Celery) runs.
+
+Jobs run in small batches: one transaction to start them, one model call per analyzer for the
+whole batch, one transaction to store every result. A bad file fails alone."""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
+from PIL import Image
+
+from mediaquery.analyzers.base import Analyzer
 from mediaquery.context import Context
 from mediaquery.decode import decode_image
 from mediaquery.domain import Findings, MediaType, Status
@@ -20,66 +28,123 @@ log = logging.getLogger(__name__)
 ANALYZE = "analyze"
 
 
-def analyze(ctx: Context, job: Job) -> None:
-    """Analyse one media item and store the findings; no-op if it was deleted or replaced."""
-    with write_tx(ctx.engine) as conn:
-        row = repo.get_media(conn, job.media_name)
-        if row is None or row.etag != job.etag:
-            jobs.finish(conn, job.id)
-            return
-        repo.set_status(conn, job.media_name, job.etag, Status.PROCESSING)
-    if row.type != MediaType.IMAGE:
-        raise AnalysisError(f"No analysis for media type '{row.type}' yet")
-    results, width, height = _run_analyzers(ctx, job.media_name, job.analyzers)
-    with write_tx(ctx.engine) as conn:
-        save_findings(
-            conn, job.media_name, job.etag, results,
-            floor=ctx.settings.labels.floor, width=width, height=height,
-        )  # fmt: skip
-        jobs.finish(conn, job.id)
-
-
-def _run_analyzers(
-    ctx: Context, name: str, only: tuple[str, ...] | None
-) -> tuple[list[tuple[Findings, float]], int, int]:
-    analyzers = [
-        a
-        for a in ctx.analyzers
-        if MediaType.IMAGE in a.media_types and (only is None or a.name in only)
-    ]
-    sides = [a.min_side for a in analyzers]
-    min_side = None if (not sides or None in sides) else max(s for s in sides if s)
-    try:
-        with ctx.storage.open(name) as fh:
-            decoded = decode_image(fh, ctx.settings.max_image_pixels, min_side)
-    except NotFound as exc:
-        raise AnalysisError(f"Media file ({name}) disappeared before it was analysed") from exc
-    results = []
-    for analyzer in analyzers:
-        t0 = time.perf_counter()
-        findings = analyzer.analyze(decoded.image)
-        results.append((findings, (time.perf_counter() - t0) * 1000))
-    return results, decoded.width, decoded.height
+@dataclass
+class _Work:
+    job: Job
+    image: Image.Image | None = None
+    width: int = 0
+    height: int = 0
+    results: list[tuple[Findings, float]] = field(default_factory=list)
 
 
 def run_job(ctx: Context, job: Job) -> None:
-    """Run a claimed job, recording success, a retry or a final failure."""
-    retry_delay = ctx.settings.queue.retry_delay
-    try:
+    """Run one claimed job, recording success, a retry or a final failure."""
+    run_jobs(ctx, [job])
+
+
+def run_jobs(ctx: Context, batch: Sequence[Job]) -> None:
+    """Run claimed jobs together; each records its own success, retry or failure."""
+    work = []
+    for job in batch:
         if job.kind != ANALYZE:
-            raise AnalysisError(f"Unknown job kind '{job.kind}'")
-        analyze(ctx, job)
-    except AnalysisError as exc:
-        _record_failure(ctx, job, exc.message, retry_delay, retry=False)
+            _record_failure(ctx, job, f"Unknown job kind '{job.kind}'", retry=False)
+        else:
+            work.append(_Work(job))
+    try:
+        work = _start(ctx, work)
+        work = [w for w in work if _decode(ctx, w)]
+        work = _analyze(ctx, work)
+        _store(ctx, work)
     except Exception as exc:  # noqa: BLE001 - any other failure is retried, then recorded
-        log.exception("job %s for %s failed (attempt %s)", job.id, job.media_name, job.attempts)
-        reason = f"{type(exc).__name__}: {exc}"
-        _record_failure(ctx, job, reason, retry_delay, retry=True)
+        log.exception("batch of %d jobs failed", len(work))
+        for w in work:
+            _record_failure(ctx, w.job, f"{type(exc).__name__}: {exc}", retry=True)
 
 
-def _record_failure(ctx: Context, job: Job, reason: str, delay: float, retry: bool) -> None:
+def _start(ctx: Context, work: list[_Work]) -> list[_Work]:
+    """Mark live media `processing`; finish jobs whose media was deleted or replaced."""
+    live = []
     with write_tx(ctx.engine) as conn:
-        final = jobs.fail(conn, job, reason, delay, retry)
+        for w in work:
+            row = repo.get_media(conn, w.job.media_name)
+            if row is None or row.etag != w.job.etag:
+                jobs.finish(conn, w.job.id)
+            elif row.type != MediaType.IMAGE:
+                live.append(w)  # fails in _decode with a clear reason
+            else:
+                repo.set_status(conn, w.job.media_name, w.job.etag, Status.PROCESSING)
+                live.append(w)
+    return live
+
+
+def _decode(ctx: Context, w: _Work) -> bool:
+    name = w.job.media_name
+    try:
+        with ctx.engine.connect() as conn:
+            row = repo.get_media(conn, name)
+        if row is not None and row.type != MediaType.IMAGE:
+            raise AnalysisError(f"No analysis for media type '{row.type}' yet")
+        try:
+            with ctx.storage.open(name) as fh:
+                decoded = decode_image(fh, ctx.settings.max_image_pixels, _min_side(ctx))
+        except NotFound as exc:
+            raise AnalysisError(f"Media file ({name}) disappeared before it was analysed") from exc
+    except AnalysisError as exc:
+        _record_failure(ctx, w.job, exc.message, retry=False)
+        return False
+    w.image, w.width, w.height = decoded.image, decoded.width, decoded.height
+    return True
+
+
+def _min_side(ctx: Context) -> int | None:
+    sides = [a.min_side for a in ctx.analyzers if MediaType.IMAGE in a.media_types]
+    return None if (not sides or None in sides) else max(s for s in sides if s)
+
+
+def _analyze(ctx: Context, work: list[_Work]) -> list[_Work]:
+    """Run each analyzer over the batch; returns the work that every analyzer managed."""
+    for analyzer in ctx.analyzers:
+        if MediaType.IMAGE not in analyzer.media_types:
+            continue
+        todo = [w for w in work if w.job.analyzers is None or analyzer.name in w.job.analyzers]
+        if not todo:
+            continue
+        try:
+            _analyze_with(analyzer, todo)
+        except Exception:  # noqa: BLE001 - find the image that breaks it, spare the others
+            if len(todo) == 1:
+                raise
+            for w in todo:
+                try:
+                    _analyze_with(analyzer, [w])
+                except Exception as exc:  # noqa: BLE001
+                    log.exception("%s failed on %s", analyzer.name, w.job.media_name)
+                    _record_failure(ctx, w.job, f"{type(exc).__name__}: {exc}", retry=True)
+                    work.remove(w)
+    return work
+
+
+def _analyze_with(analyzer: Analyzer, todo: list[_Work]) -> None:
+    images = [w.image for w in todo if w.image is not None]
+    t0 = time.perf_counter()
+    found = analyzer.analyze_batch(images)
+    ms = (time.perf_counter() - t0) * 1000 / max(1, len(images))
+    for w, findings in zip(todo, found, strict=True):
+        w.results.append((findings, ms))
+
+
+def _store(ctx: Context, work: list[_Work]) -> None:
+    floor = ctx.settings.labels.floor
+    with write_tx(ctx.engine) as conn:
+        for w in work:
+            save_findings(conn, w.job.media_name, w.job.etag, w.results, floor=floor,
+                          width=w.width, height=w.height)  # fmt: skip
+            jobs.finish(conn, w.job.id)
+
+
+def _record_failure(ctx: Context, job: Job, reason: str, retry: bool) -> None:
+    with write_tx(ctx.engine) as conn:
+        final = jobs.fail(conn, job, reason, ctx.settings.queue.retry_delay, retry)
         if final:
             if retry:
                 reason = f"Analysis failed after {job.attempts} attempts: {reason}"

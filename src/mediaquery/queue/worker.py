@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from mediaquery.context import Context
 from mediaquery.queue import jobs
-from mediaquery.queue.tasks import ANALYZE, run_job
+from mediaquery.queue.tasks import ANALYZE, run_jobs
 
 log = logging.getLogger(__name__)
 
@@ -34,28 +34,30 @@ class Worker:
         """Process jobs; with burst=True return once nothing is runnable. Returns jobs run."""
         q = self.ctx.settings.queue
         while not self.stop.is_set() and not self.should_exit():
-            job = jobs.claim(self.ctx.engine, self.id, q.lease_seconds, (ANALYZE,))
-            if job is None:
+            batch = jobs.claim_many(self.ctx.engine, self.id, q.lease_seconds, (ANALYZE,),
+                                    q.batch_size, share=max(1, q.workers))  # fmt: skip
+            if not batch:
                 if burst:
                     break
                 self.stop.wait(q.poll_interval)
                 continue
-            self._run_with_lease(job)
-            self.processed += 1
+            self._run_with_lease(batch)
+            self.processed += len(batch)
         return self.processed
 
-    def _run_with_lease(self, job: jobs.Job) -> None:
+    def _run_with_lease(self, batch: list[jobs.Job]) -> None:
         lease = self.ctx.settings.queue.lease_seconds
         done = threading.Event()
+        ids = [j.id for j in batch]
 
         def keep_alive() -> None:
             while not done.wait(lease / 3):
-                jobs.renew(self.ctx.engine, job.id, self.id, lease)
+                jobs.renew(self.ctx.engine, ids, self.id, lease)
 
-        renewer = threading.Thread(target=keep_alive, name=f"lease-{job.id}", daemon=True)
+        renewer = threading.Thread(target=keep_alive, name=f"lease-{ids[0]}", daemon=True)
         renewer.start()
         try:
-            run_job(self.ctx, job)
+            run_jobs(self.ctx, batch)
         finally:
             done.set()
             renewer.join()

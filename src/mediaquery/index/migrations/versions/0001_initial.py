@@ -54,14 +54,11 @@ def upgrade() -> None:
         sa.Column(
             "media_id", sa.Integer, sa.ForeignKey("media.id", ondelete="CASCADE"), nullable=False
         ),
-        sa.Column(
-            "label_id", sa.Integer, sa.ForeignKey("labels.id", ondelete="CASCADE"), nullable=False
-        ),
         sa.Column("confidence", sa.Float, nullable=False),
+        sa.Column("analyzer", sa.String(50), nullable=False),
     )
     op.create_index("ix_label_terms_term_media", "label_terms", ["term", "media_id", "confidence"])
-    op.create_index("ix_label_terms_label", "label_terms", ["label_id"])
-    op.create_index("ix_label_terms_media", "label_terms", ["media_id"])
+    op.create_index("ix_label_terms_media", "label_terms", ["media_id", "analyzer"])
     op.create_table(
         "analyses",
         sa.Column(
