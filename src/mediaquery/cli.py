@@ -78,7 +78,8 @@ def serve(
         out.print(
             f"mediaquery on http://{settings.host}:{settings.port}  bucket: {settings.media_dir}"
         )
-        uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
+        level = os.environ.get("MEDIAQUERY_LOG_LEVEL", "info").lower()
+        uvicorn.run(application, host=settings.host, port=settings.port, log_level=level)
     finally:
         pid_file.unlink(missing_ok=True)
 
