@@ -15,12 +15,13 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mediaquery import __version__
-from mediaquery.api.routes import health, jobs, labels, media, seed
+from mediaquery.api.routes import events, health, jobs, labels, media, seed
 from mediaquery.config import Settings
 from mediaquery.context import Context, open_context
 from mediaquery.errors import MediaQueryError
 from mediaquery.ingest.reconcile import reconcile
 from mediaquery.ingest.watcher import watch_bucket
+from mediaquery.notify.webhooks import WebhookSender
 from mediaquery.queue.jobs import recover_orphans
 from mediaquery.queue.local import WorkerPool
 
@@ -90,6 +91,9 @@ def _start_background(app: FastAPI, ctx: Context, stop: threading.Event) -> list
         threads.append(threading.Thread(target=reconcile, args=(ctx,), name="reconcile"))
     if s.watch:
         threads.append(threading.Thread(target=watch_bucket, args=(ctx, stop), name="watcher"))
+    for hook in s.webhooks:
+        sender = WebhookSender(ctx.engine, hook)
+        threads.append(threading.Thread(target=sender.run, args=(stop,), name="webhook"))
     for t in threads:
         t.daemon = True
         t.start()
@@ -126,6 +130,6 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     app.state.pool = None
     _install_error_handlers(app)
     _install_metrics(app, ctx)
-    for module in (seed, media, labels, jobs, health):
+    for module in (seed, media, labels, jobs, events, health):
         app.include_router(module.router)
     return app

@@ -39,6 +39,16 @@ class QueueSettings(BaseModel):
     poll_interval: float = Field(0.2, gt=0, description="Seconds an idle worker waits to poll.")
 
 
+class WebhookSettings(BaseModel):
+    """One endpoint that receives completion events."""
+
+    url: str
+    secret: str = Field(description="Shared secret for the HMAC-SHA256 body signature")
+    max_attempts: int = Field(5, ge=1, description="Tries per event before it is skipped")
+    retry_delay: float = Field(1.0, ge=0, description="Seconds before the first retry; doubles")
+    timeout: float = Field(10.0, gt=0, description="Seconds to wait for the endpoint")
+
+
 class Settings(BaseSettings):
     """All options of mediaquery. Environment variables use the MEDIAQUERY_ prefix and `__`
     between section and field, e.g. MEDIAQUERY_QUEUE__WORKERS=4."""
@@ -70,6 +80,10 @@ class Settings(BaseSettings):
         default_factory=lambda: ["labels"], description="Analyzers that run on new media."
     )
     model_threads: int = Field(1, ge=1, description="Inference threads per worker process.")
+    webhooks: list[WebhookSettings] = Field(
+        default_factory=list,
+        description='Endpoints for completion events: [{"url": ..., "secret": ...}]',
+    )
     labels: LabelSettings = Field(default_factory=LabelSettings)  # type: ignore[arg-type]
     queue: QueueSettings = Field(default_factory=QueueSettings)  # type: ignore[arg-type]
 

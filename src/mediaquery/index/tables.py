@@ -147,3 +147,24 @@ embeddings = Table(
     PrimaryKeyConstraint("media_id", "analyzer"),
 )
 # `media_text` (full-text search over OCR lines) is dialect-specific: see index/text_search.py.
+
+# Completion events, written in the same transaction as the results they announce.
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("type", String(50), nullable=False),
+    Column("media_name", String(1024), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+webhook_cursors = Table(
+    "webhook_cursors",
+    metadata,
+    Column("url", String(2000), primary_key=True),
+    Column("last_event_id", Integer, nullable=False),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text, nullable=True),
+    Column("updated_at", Float, nullable=False),
+)

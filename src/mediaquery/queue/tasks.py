@@ -20,6 +20,7 @@ from mediaquery.errors import AnalysisError, NotFound
 from mediaquery.index import repo
 from mediaquery.index.db import write_tx
 from mediaquery.index.findings import save_findings
+from mediaquery.notify import events
 from mediaquery.queue import jobs
 from mediaquery.queue.jobs import Job
 
@@ -135,11 +136,19 @@ def _analyze_with(analyzer: Analyzer, todo: list[_Work]) -> None:
 
 def _store(ctx: Context, work: list[_Work]) -> None:
     floor = ctx.settings.labels.floor
+    shown = ctx.settings.labels.default_min_confidence
     with write_tx(ctx.engine) as conn:
         for w in work:
-            save_findings(conn, w.job.media_name, w.job.etag, w.results, floor=floor,
-                          width=w.width, height=w.height)  # fmt: skip
+            saved = save_findings(conn, w.job.media_name, w.job.etag, w.results, floor=floor,
+                                  width=w.width, height=w.height)  # fmt: skip
             jobs.finish(conn, w.job.id)
+            if saved:
+                labels = sorted(
+                    {x.name for f, _ in w.results for x in f.labels if x.confidence >= shown}
+                )
+                events.emit(conn, events.MEDIA_DONE, w.job.media_name, status="done",
+                            etag=w.job.etag, labels=labels,
+                            analyzers=[f.analyzer for f, _ in w.results])  # fmt: skip
 
 
 def _record_failure(ctx: Context, job: Job, reason: str, retry: bool) -> None:
@@ -148,6 +157,8 @@ def _record_failure(ctx: Context, job: Job, reason: str, retry: bool) -> None:
         if final:
             if retry:
                 reason = f"Analysis failed after {job.attempts} attempts: {reason}"
-            repo.set_status(conn, job.media_name, job.etag, Status.FAILED, reason)
+            if repo.set_status(conn, job.media_name, job.etag, Status.FAILED, reason):
+                events.emit(conn, events.MEDIA_FAILED, job.media_name, status="failed",
+                            etag=job.etag, error=reason)  # fmt: skip
         else:
             repo.set_status(conn, job.media_name, job.etag, Status.PENDING, reason)

@@ -1,0 +1,1 @@
+"""Completion notifications: an event log, webhooks and Server-Sent Events."""

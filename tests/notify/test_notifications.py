@@ -1,0 +1,116 @@
+"""Completion notifications: signed webhooks with retries, and Server-Sent Events."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from conftest import jpeg_bytes
+from mediaquery.app import create_app
+from mediaquery.config import Settings, WebhookSettings
+from mediaquery.notify.webhooks import SIGNATURE_HEADER, WebhookSender, verify
+from mediaquery.queue.worker import Worker
+
+RED = jpeg_bytes(np.full((32, 32, 3), (250, 5, 5), np.uint8))
+COLOUR = "mq_test_plugins:ColourAnalyzer"
+
+
+class Receiver:
+    """A real HTTP endpoint on loopback that fails the first `failures` deliveries."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.failures, self.received = failures, []  # type: ignore[var-annotated]
+        self.got = threading.Event()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if outer.failures > 0:
+                    outer.failures -= 1
+                    self.send_response(500)
+                else:
+                    outer.received.append((dict(self.headers), body))
+                    outer.got.set()
+                    self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver(failures=2)
+    yield r
+    r.close()
+
+
+def test_webhook_gets_signed_events_after_retries(
+    make_settings: Callable[..., Settings], receiver: Receiver
+) -> None:
+    hook = WebhookSettings(url=receiver.url, secret="s3cret", retry_delay=0.05)
+    app = create_app(make_settings(analyzers=[COLOUR], webhooks=[hook]), background=False)
+    ctx = app.state.ctx
+    sender = WebhookSender(ctx.engine, hook, poll=0.05)
+    sender.cursor()  # subscribe before anything happens
+    stop = threading.Event()
+    thread = threading.Thread(target=sender.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        with TestClient(app) as client:
+            client.put("/v1/media/red.jpg", content=RED)
+            client.put("/v1/media/bad.jpg", content=RED[:200])  # truncated: fails
+            Worker(ctx).run(burst=True)
+            for _ in range(100):
+                if len(receiver.received) >= 2:
+                    break
+                receiver.got.wait(0.1)
+    finally:
+        stop.set()
+        thread.join(5)
+    assert len(receiver.received) == 2
+    bodies = []
+    for headers, body in receiver.received:
+        assert verify("s3cret", body, headers[SIGNATURE_HEADER])
+        assert not verify("wrong", body, headers[SIGNATURE_HEADER])
+        bodies.append(json.loads(body))
+    done = next(b for b in bodies if b["type"] == "media.done")
+    failed = next(b for b in bodies if b["type"] == "media.failed")
+    assert done["name"] == "red.jpg" and "Red" in done["labels"]
+    assert failed["name"] == "bad.jpg" and "truncated" in failed["error"]
+    assert receiver.failures == 0  # the two 500s were retried
+
+
+def test_sse_stream_announces_completion(make_settings: Callable[..., Settings]) -> None:
+    app = create_app(make_settings(analyzers=[COLOUR]), background=False)
+    with TestClient(app) as client:
+        client.put("/v1/media/red.jpg", content=RED)
+        Worker(app.state.ctx).run(burst=True)
+        with client.stream("GET", "/v1/events", params={"after": 0, "limit": 1}) as r:
+            assert r.headers["content-type"].startswith("text/event-stream")
+            text = "".join(r.iter_text())
+        assert "event: media.done" in text
+        data = json.loads(next(x for x in text.splitlines() if x.startswith("data: "))[6:])
+        assert data["name"] == "red.jpg" and data["status"] == "done"
+        event_id = data["id"]
+        client.put("/v1/media/red2.jpg", content=RED)
+        Worker(app.state.ctx).run(burst=True)
+        headers = {"Last-Event-ID": str(event_id)}
+        with client.stream("GET", "/v1/events", params={"limit": 1}, headers=headers) as r:
+            text = "".join(r.iter_text())
+        assert '"name": "red2.jpg"' in text  # resumed after the last event seen
