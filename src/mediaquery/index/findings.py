@@ -15,7 +15,9 @@ from mediaquery.index.repo import MediaRow, get_media
 from mediaquery.index.tables import (
     analyses,
     embeddings,
+    label_segments,
     label_terms,
+    label_timestamps,
     labels,
     media,
     moderation_labels,
@@ -73,7 +75,8 @@ def save_findings(
 
 
 def _clear_analyzer(conn: Connection, media_id: int, analyzer: str) -> None:
-    for table in (label_terms, labels, moderation_labels, text_lines, embeddings, analyses):
+    for table in (label_terms, labels, moderation_labels, text_lines, embeddings, analyses,
+                  label_segments, label_timestamps):  # fmt: skip
         conn.execute(
             delete(table).where(table.c.media_id == media_id, table.c.analyzer == analyzer)
         )
@@ -96,14 +99,15 @@ def _insert_labels(
           "boxes": _boxes(lab)} for lab in found],
     )  # fmt: skip
     # One row per searchable word of a label: its name and aliases, the strongest label wins.
-    terms: dict[str, float] = {}
+    terms: dict[str, tuple[float, str]] = {}
     for lab in found:
         for term in {t.casefold() for t in (lab.name, *lab.aliases)}:
-            terms[term] = max(terms.get(term, 0.0), lab.confidence)
+            if term not in terms or terms[term][0] < lab.confidence:
+                terms[term] = (lab.confidence, lab.name)
     conn.execute(
         insert(label_terms),
-        [{"term": t, "media_id": media_id, "confidence": c, "analyzer": findings.analyzer}
-         for t, c in sorted(terms.items())],
+        [{"term": t, "media_id": media_id, "confidence": c, "analyzer": findings.analyzer,
+          "label": name} for t, (c, name) in sorted(terms.items())],
     )  # fmt: skip
 
 

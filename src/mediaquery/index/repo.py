@@ -13,11 +13,14 @@ from mediaquery.domain import MediaType, Status
 from mediaquery.index.tables import (
     analyses,
     embeddings,
+    label_segments,
     label_terms,
+    label_timestamps,
     labels,
     media,
     moderation_labels,
     text_lines,
+    video_chunks,
 )
 from mediaquery.index.text_search import delete_text
 
@@ -38,6 +41,8 @@ class MediaRow:
     created_at: float
     updated_at: float
     analyzed_at: float | None
+    progress: float | None = None
+    video: dict[str, Any] | None = None
     labels: list[dict[str, Any]] = field(default_factory=list)
     analyses: list[dict[str, Any]] = field(default_factory=list)
 
@@ -78,6 +83,7 @@ def upsert_media(
     values = dict(
         type=str(type), content_type=content_type, size=size, etag=etag, version=version,
         status=str(status), error=error, width=None, height=None, updated_at=now, analyzed_at=None,
+        progress=None, video=None,
     )  # fmt: skip
     if existing:
         conn.execute(update(media).where(media.c.id == existing.id).values(**values))
@@ -90,7 +96,8 @@ def upsert_media(
 
 
 def _clear_findings(conn: Connection, media_id: int) -> None:
-    for table in (label_terms, labels, analyses, moderation_labels, text_lines, embeddings):
+    for table in (label_terms, labels, analyses, moderation_labels, text_lines, embeddings,
+                  label_segments, label_timestamps, video_chunks):  # fmt: skip
         conn.execute(delete(table).where(table.c.media_id == media_id))
     delete_text(conn, media_id)
 

@@ -38,6 +38,8 @@ media = Table(
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
     Column("analyzed_at", Float, nullable=True),
+    Column("progress", Float, nullable=True),  # 0-100 while a video is analysed
+    Column("video", JSON, nullable=True),  # duration_ms, fps, codec, rotation, shots ...
     Index("ix_media_type_name", "type", "name"),
     Index("ix_media_status_name", "status", "name"),
 )
@@ -67,6 +69,7 @@ label_terms = Table(
     Column("media_id", Integer, ForeignKey("media.id", ondelete="CASCADE"), nullable=False),
     Column("confidence", Float, nullable=False),
     Column("analyzer", String(50), nullable=False),
+    Column("label", String(200), nullable=False),  # the label's display name
     Index("ix_label_terms_term_media", "term", "media_id", "confidence"),
     Index("ix_label_terms_media", "media_id", "analyzer"),
 )
@@ -134,6 +137,8 @@ text_lines = Table(
     Column("confidence", Float, nullable=False),
     Column("box", JSON, nullable=True),
     Column("analyzer", String(50), nullable=False),
+    Column("start_ms", Integer, nullable=True),  # video text: when it is on screen
+    Column("end_ms", Integer, nullable=True),
     Index("ix_text_lines_media", "media_id", "line_no"),
 )
 
@@ -167,4 +172,46 @@ webhook_cursors = Table(
     Column("failures", Integer, nullable=False, server_default="0"),
     Column("last_error", Text, nullable=True),
     Column("updated_at", Float, nullable=False),
+)
+
+# Where each label appears in a video (Rekognition's AggregateBy=SEGMENTS) ...
+label_segments = Table(
+    "label_segments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("media_id", Integer, ForeignKey("media.id", ondelete="CASCADE"), nullable=False),
+    Column("analyzer", String(50), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("start_ms", Integer, nullable=False),
+    Column("end_ms", Integer, nullable=False),
+    Column("max_confidence", Float, nullable=False),
+    Column("mean_confidence", Float, nullable=False),
+    Index("ix_label_segments_media_name", "media_id", "name", "start_ms"),
+)
+
+# ... and every sampled moment (AggregateBy=TIMESTAMPS).
+label_timestamps = Table(
+    "label_timestamps",
+    metadata,
+    Column("media_id", Integer, ForeignKey("media.id", ondelete="CASCADE"), nullable=False),
+    Column("analyzer", String(50), nullable=False),
+    Column("ts_ms", Integer, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("confidence", Float, nullable=False),
+    Index("ix_label_timestamps_media_ts", "media_id", "ts_ms"),
+)
+
+# Per-chunk results of a video job: a crash resumes at the first unfinished chunk, and
+# several workers can take chunks of one long video (fan-out), the last one merges (fan-in).
+video_chunks = Table(
+    "video_chunks",
+    metadata,
+    Column("media_id", Integer, ForeignKey("media.id", ondelete="CASCADE"), nullable=False),
+    Column("etag", String(64), nullable=False),
+    Column("chunk", Integer, nullable=False),
+    Column("start_ms", Integer, nullable=False),
+    Column("end_ms", Integer, nullable=False),
+    Column("result", JSON, nullable=True),  # null until the chunk is analysed
+    Column("finished_at", Float, nullable=True),
+    PrimaryKeyConstraint("media_id", "chunk"),
 )

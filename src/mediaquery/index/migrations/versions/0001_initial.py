@@ -56,6 +56,7 @@ def upgrade() -> None:
         ),
         sa.Column("confidence", sa.Float, nullable=False),
         sa.Column("analyzer", sa.String(50), nullable=False),
+        sa.Column("label", sa.String(200), nullable=False),
     )
     op.create_index("ix_label_terms_term_media", "label_terms", ["term", "media_id", "confidence"])
     op.create_index("ix_label_terms_media", "label_terms", ["media_id", "analyzer"])
