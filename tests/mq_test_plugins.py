@@ -58,3 +58,21 @@ class PickyAnalyzer(ColourAnalyzer):
         if any(x.name == "Blue" and x.confidence > 50 for x in findings.labels):
             raise ValueError("cannot handle blue")
         return findings
+
+
+class FlagRedAnalyzer(Analyzer):
+    """Flags mostly-red images with a moderation label (there is no real nudity in the tests)."""
+
+    name = "flagred"
+    version = "1"
+
+    def _analyze(self, image: Image.Image) -> Findings:
+        arr = np.asarray(image.convert("RGB").resize((16, 16)), dtype=np.int32)
+        red = float((np.abs(arr - np.array((255, 0, 0))).sum(axis=2) < 120).mean()) * 100
+        if red < 50:
+            return Findings(self.name, self.version, [])
+        flagged = [
+            LabelFinding("Revealing Clothes", red, ("Suggestive",), category="Moderation"),
+            LabelFinding("Suggestive", red, category="Moderation"),
+        ]
+        return Findings(self.name, self.version, flagged)

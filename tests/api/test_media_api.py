@@ -206,3 +206,26 @@ def test_service_endpoints(api: TestClient, colour_app) -> None:
     spec = api.get("/openapi.json").json()
     assert {"/api/", "/v1/media", "/v1/labels", "/v1/media/{name}"} <= set(spec["paths"])
     assert api.get("/docs").status_code == 200
+
+
+def test_moderation_labels_are_stored_apart(make_settings: Callable[..., Settings]) -> None:
+    analyzers = ["mq_test_plugins:ColourAnalyzer", "mq_test_plugins:FlagRedAnalyzer"]
+    app = create_app(make_settings(analyzers=analyzers), background=False)
+    with TestClient(app) as c:
+        c.put("/v1/media/red.jpg", content=RED)
+        c.put("/v1/media/green.jpg", content=GREEN)
+        drain(app)
+
+        def names(**params: str) -> list[str]:
+            return [x["name"] for x in c.get("/v1/media", params=params).json()["items"]]
+
+        assert names(moderation="any") == ["red.jpg"]
+        assert names(moderation="none") == ["green.jpg"]
+        assert names(moderation="suggestive") == ["red.jpg"]  # the parent matches
+        assert names(moderation="Revealing Clothes") == ["red.jpg"]
+        assert names(moderation="Explicit Nudity") == []
+        assert names(label="Suggestive") == []  # never an ordinary label
+        assert "Suggestive" not in c.get("/api/red.jpg").json()["labels"]
+        item = c.get("/v1/media/red.jpg").json()
+        assert [m["name"] for m in item["moderation"]] == ["Revealing Clothes", "Suggestive"]
+        assert item["moderation"][0]["parents"] == ["Suggestive"]

@@ -21,6 +21,8 @@ class Analyzer(ABC):
 
     # The smallest image side the analyzer needs; lets JPEG decoding skip detail (None = full).
     min_side: ClassVar[int | None] = None
+    # In videos: run on every sampled frame (cheap), or once per shot (expensive).
+    per_shot: ClassVar[bool] = False
 
     def __init__(self, model_dir: Path, threads: int = 1) -> None:
         self.model_dir = model_dir

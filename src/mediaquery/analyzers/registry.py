@@ -12,7 +12,12 @@ from mediaquery.errors import MediaQueryError
 
 GROUP = "mediaquery.analyzers"
 # Used when the package runs from a source tree without installed metadata.
-BUILTINS = {"labels": "mediaquery.analyzers.imagenet:LabelsAnalyzer"}
+BUILTINS = {
+    "labels": "mediaquery.analyzers.imagenet:LabelsAnalyzer",
+    "people": "mediaquery.analyzers.people:PeopleAnalyzer",
+    "text": "mediaquery.analyzers.text:TextAnalyzer",
+    "moderation": "mediaquery.analyzers.moderation:ModerationAnalyzer",
+}
 
 
 class UnknownAnalyzer(MediaQueryError):

@@ -173,7 +173,7 @@ def attach_details(conn: Connection, row: MediaRow) -> dict[str, Any]:
                moderation_labels.c.parents, moderation_labels.c.boxes,
                moderation_labels.c.analyzer, moderation_labels.c.analyzer_version)
         .where(moderation_labels.c.media_id == row.id)
-        .order_by(moderation_labels.c.confidence.desc())
+        .order_by(moderation_labels.c.confidence.desc(), moderation_labels.c.name)
     )  # fmt: skip
     return {
         "text": [dict(r._mapping) for r in lines],

@@ -104,6 +104,7 @@ jobs = Table(
     Column("started_at", Float, nullable=True),
     Column("finished_at", Float, nullable=True),
     Column("analyzers", JSON, nullable=True),  # null: every enabled analyzer
+    Column("params", JSON(none_as_null=True), nullable=True),  # e.g. the chunk of a video
     Index("ix_jobs_state_run_after", "state", "run_after"),
     Index("ix_jobs_media", "media_name"),
 )

@@ -6,6 +6,7 @@ import os
 import socket
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
 
@@ -24,6 +25,7 @@ class Job:
     attempts: int
     max_attempts: int
     analyzers: tuple[str, ...] | None = None  # None: every enabled analyzer
+    params: dict[str, Any] | None = None
 
 
 def worker_id(index: int = 0) -> str:
@@ -38,6 +40,7 @@ def enqueue(
     etag: str,
     max_attempts: int,
     analyzers: list[str] | None = None,
+    params: dict[str, Any] | None = None,
 ) -> bool:
     """Queue a job unless the same work is already queued; drop queued work for old content."""
     conn.execute(
@@ -45,14 +48,18 @@ def enqueue(
             jobs.c.media_name == media_name, jobs.c.state == QUEUED, jobs.c.etag != etag
         )
     )
-    same = conn.execute(
-        select(jobs.c.id).where(
-            jobs.c.media_name == media_name,
-            jobs.c.kind == kind,
-            jobs.c.etag == etag,
-            jobs.c.state == QUEUED,
-        )
-    ).first()
+    # Whole-item jobs are deduplicated; parameterised ones (video chunks) are planned once.
+    same = None
+    if params is None:
+        same = conn.execute(
+            select(jobs.c.id).where(
+                jobs.c.media_name == media_name,
+                jobs.c.kind == kind,
+                jobs.c.etag == etag,
+                jobs.c.state == QUEUED,
+                jobs.c.params.is_(None),
+            )
+        ).first()
     if same:
         # a queued full analysis covers any subset; a subset grows into a full one
         if analyzers is not None:
@@ -64,7 +71,7 @@ def enqueue(
         insert(jobs).values(
             kind=kind, media_name=media_name, etag=etag, state=QUEUED, attempts=0,
             max_attempts=max_attempts, run_after=now, created_at=now,
-            analyzers=sorted(analyzers) if analyzers is not None else None,
+            analyzers=sorted(analyzers) if analyzers is not None else None, params=params,
         )
     )  # fmt: skip
     return True
@@ -117,7 +124,7 @@ def claim_many(
         )  # fmt: skip
         return [
             Job(r.id, r.kind, r.media_name, r.etag, r.attempts + 1, r.max_attempts,
-                tuple(r.analyzers) if r.analyzers is not None else None)
+                tuple(r.analyzers) if r.analyzers is not None else None, r.params)
             for r in rows
         ]  # fmt: skip
 

@@ -46,6 +46,8 @@ def list_items(
     label: Annotated[list[str] | None, Query(description="Label or alias; repeat for AND")] = None,
     min_confidence: Confidence = None,
     status: StatusQ = None,
+    text: TextQ = None,
+    moderation: ModerationQ = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="Page size")] = 100,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
 ) -> MediaPage:
@@ -54,7 +56,8 @@ def list_items(
         ctx.settings.labels.default_min_confidence if min_confidence is None else min_confidence
     )
     f = MediaFilter(prefix=prefix or None, type=type, labels=[x for x in label or [] if x],
-                    min_confidence=min_conf, status=status)  # fmt: skip
+                    min_confidence=min_conf, status=status, text=text or None,
+                    moderation=moderation or None)  # fmt: skip
     page = list_media(conn, f, limit=limit, cursor=cursor)
     return MediaPage(items=[MediaPublic.of(r) for r in page.items], next_cursor=page.next_cursor)
 

@@ -23,6 +23,8 @@ def upgrade() -> None:
     with op.batch_alter_table("media") as batch:
         batch.add_column(sa.Column("progress", sa.Float, nullable=True))
         batch.add_column(sa.Column("video", sa.JSON, nullable=True))
+    with op.batch_alter_table("jobs") as batch:
+        batch.add_column(sa.Column("params", sa.JSON, nullable=True))
     with op.batch_alter_table("text_lines") as batch:
         batch.add_column(sa.Column("start_ms", sa.Integer, nullable=True))
         batch.add_column(sa.Column("end_ms", sa.Integer, nullable=True))
@@ -65,6 +67,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in ("video_chunks", "label_timestamps", "label_segments"):
         op.drop_table(table)
+    with op.batch_alter_table("jobs") as batch:
+        batch.drop_column("params")
     with op.batch_alter_table("text_lines") as batch:
         batch.drop_column("end_ms")
         batch.drop_column("start_ms")

@@ -1,0 +1,180 @@
+"""The `moderation` analyzer and the NudeNet detector it shares with `people`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mediaquery.analyzers import nudenet_detector
+from mediaquery.analyzers.moderation import (
+    ALONE_SCORE,
+    MIN_SCORE,
+    TAXONOMY,
+    ModerationAnalyzer,
+    flag,
+    labels_from,
+)
+from mediaquery.analyzers.nudenet_detector import LABELS, Detection
+from mediaquery.analyzers.people import PeopleAnalyzer
+from mediaquery.domain import Box
+
+skimage_data = pytest.importorskip("skimage.data")
+
+
+def photo(name: str) -> Image.Image:
+    loader: Callable[[], np.ndarray] = getattr(skimage_data, name)
+    return Image.fromarray(loader()).convert("RGB")
+
+
+def det(label: str, score: float, left: float = 0.1) -> Detection:
+    return Detection(label, score, Box(left, 0.2, 0.3, 0.4))
+
+
+# --- the taxonomy and thresholds, on made-up detections (no model) ---
+
+
+def test_every_mapped_class_is_a_nudenet_class() -> None:
+    assert set(TAXONOMY) <= set(LABELS)
+    assert {"FACE_FEMALE", "FACE_MALE", "FEET_EXPOSED", "ARMPITS_EXPOSED"}.isdisjoint(TAXONOMY)
+
+
+def test_a_part_next_to_a_face_needs_the_lower_threshold() -> None:
+    with_face = [det("FACE_FEMALE", 0.8), det("BUTTOCKS_EXPOSED", MIN_SCORE + 0.01)]
+    assert [d.label for d in flag(with_face)] == ["BUTTOCKS_EXPOSED"]
+    alone = [det("BUTTOCKS_EXPOSED", ALONE_SCORE - 0.01)]
+    assert flag(alone) == []
+    assert len(flag([det("BUTTOCKS_EXPOSED", ALONE_SCORE)])) == 1
+
+
+def test_parts_of_the_same_class_are_no_context() -> None:
+    # Two "bellies" on a retina scan do not make each other a body.
+    twins = [det("BELLY_EXPOSED", 0.65, 0.1), det("BELLY_EXPOSED", 0.64, 0.6)]
+    assert flag(twins) == []
+    assert flag([det("BELLY_EXPOSED", 0.59), det("FACE_MALE", 0.9)]) == []  # under MIN_SCORE
+
+
+def test_labels_carry_their_top_level_and_every_box() -> None:
+    flagged = [
+        det("FEMALE_BREAST_EXPOSED", 0.9, 0.6),
+        det("FEMALE_BREAST_EXPOSED", 0.7, 0.2),
+        det("BUTTOCKS_EXPOSED", 0.8),
+        det("FEMALE_BREAST_COVERED", 0.75),
+        det("FEMALE_GENITALIA_COVERED", 0.65),
+    ]
+    labels = {x.name: x for x in labels_from(flagged)}
+    assert set(labels) == {
+        "Exposed Female Breast",
+        "Exposed Buttocks",
+        "Explicit Nudity",
+        "Female Swimwear Or Underwear",
+        "Suggestive",
+    }
+    breast = labels["Exposed Female Breast"]
+    assert breast.parents == ("Explicit Nudity",) and breast.category == "Moderation"
+    assert breast.confidence == 90.0
+    assert [b.left for b in breast.boxes] == [0.2, 0.6]  # left to right
+    explicit = labels["Explicit Nudity"]
+    assert explicit.parents == () and explicit.confidence == 90.0 and len(explicit.boxes) == 3
+    assert len(labels["Female Swimwear Or Underwear"].boxes) == 2  # two classes, one label
+    assert labels["Suggestive"].confidence == 75.0
+    confidences = [x.confidence for x in labels_from(flagged)]
+    assert confidences == sorted(confidences, reverse=True)
+
+
+# --- the detector's pre- and post-processing (no model) ---
+
+
+def test_preprocess_keeps_the_aspect_ratio_on_a_stride_grid() -> None:
+    blob, scale = nudenet_detector.preprocess(Image.new("RGB", (640, 480), "red"))
+    assert blob.shape == (1, 3, 320, 416) and blob.dtype == np.float32
+    assert scale == pytest.approx(416 / 640)
+    assert blob[0, 0, 0, 0] == pytest.approx(1.0) and blob[0, 2, 0, 0] == pytest.approx(0.0)  # RGB
+    thin, _ = nudenet_detector.preprocess(Image.new("RGB", (1, 4000)))
+    assert thin.shape == (1, 3, 416, 32)
+
+
+def test_decode_maps_boxes_back_and_suppresses_duplicates() -> None:
+    scale = 0.5  # a 400x300 image fed at 200x150
+    out = np.zeros((1, 4 + len(LABELS), 3), dtype=np.float32)
+    face = LABELS.index("FACE_MALE")
+    out[0, :4, 0] = [50, 40, 20, 30]  # cx, cy, w, h in model pixels
+    out[0, 4 + face, 0] = 0.9
+    out[0, :4, 1] = [51, 41, 20, 30]  # the same face again, weaker: suppressed
+    out[0, 4 + face, 1] = 0.5
+    out[0, 4 + LABELS.index("FEET_COVERED"), 2] = 0.1  # under the floor
+    (found,) = nudenet_detector.decode(out, scale, (400, 300))
+    assert found.label == "FACE_MALE" and found.score == pytest.approx(0.9)
+    assert found.box.left == pytest.approx(80 / 400) and found.box.top == pytest.approx(50 / 300)
+    assert found.box.width == pytest.approx(40 / 400) and found.box.height == pytest.approx(
+        60 / 300
+    )
+
+
+# --- the real model ---
+
+
+@pytest.fixture(scope="module")
+def analyzer(tmp_path_factory: pytest.TempPathFactory) -> ModerationAnalyzer:
+    return ModerationAnalyzer(tmp_path_factory.mktemp("models"), threads=1)
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("name", ["astronaut", "coffee", "camera", "colorwheel", "moon", "chelsea"])
+def test_clean_photos_are_not_flagged(analyzer: ModerationAnalyzer, name: str) -> None:
+    # colorwheel and moon: round, smooth shapes NudeNet mistakes for body parts, alone.
+    findings = analyzer.analyze(photo(name))
+    assert findings.analyzer == "moderation" and findings.version == ModerationAnalyzer.version
+    assert findings.labels == []
+    assert findings.extra == {"detections": 0}
+
+
+@pytest.mark.model
+def test_the_model_file_ships_with_nudenet() -> None:
+    path = nudenet_detector.model_path()
+    assert path.name == "320n.onnx" and path.stat().st_size > 1_000_000
+    # Finding the file must not import nudenet, whose __init__ opens onnxruntime itself.
+    code = (
+        "import sys\n"
+        "from mediaquery.analyzers import nudenet_detector\n"
+        "nudenet_detector.model_path()\n"
+        "assert 'nudenet' not in sys.modules, 'nudenet was imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("size", [(1, 4000), (4000, 1), (1, 1), (5, 7)])
+def test_degenerate_images_are_not_flagged(
+    analyzer: ModerationAnalyzer, size: tuple[int, int]
+) -> None:
+    assert analyzer.analyze(Image.new("RGB", size, (230, 180, 150))).labels == []
+
+
+@pytest.mark.model
+def test_people_and_moderation_share_one_detector_run(
+    analyzer: ModerationAnalyzer,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[tuple[int, int]] = []
+    real = nudenet_detector._run
+
+    def counting(model: object, image: Image.Image) -> tuple[Detection, ...]:
+        calls.append(image.size)
+        return real(model, image)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(nudenet_detector, "_run", counting)
+    people = PeopleAnalyzer(tmp_path_factory.mktemp("models"), threads=1)
+    image = photo("astronaut")
+    assert people.analyze(image).extra["faces"] == 1
+    analyzer.analyze(image)
+    assert len(calls) == 1
+    analyzer.analyze(image.copy())  # equal pixels, another image: detected afresh
+    assert len(calls) == 2
+    analyzer.analyze(image.resize((256, 256)))
+    assert len(calls) == 3

@@ -1,0 +1,168 @@
+"""The `people` analyzer on real photos: faces and persons where they are, and nowhere else."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mediaquery.analyzers.people import PeopleAnalyzer
+from mediaquery.decode import decode_image
+from mediaquery.domain import Box, Findings, LabelFinding
+
+skimage_data = pytest.importorskip("skimage.data")
+
+# Measured by hand on enlarged crops (pixels, x0, y0, x1, y1): hairline to chin, cheek to cheek.
+ASTRONAUT_FACE = (175, 65, 272, 178)  # on the 512x512 astronaut
+CAMERAMAN_FACE = (180, 120, 258, 195)  # ear to nose, on the 512x512 cameraman
+HEAD_CROP = (140, 20, 310, 200)  # the astronaut's head with her hair, for composed pictures
+
+
+def photo(name: str) -> Image.Image:
+    loader: Callable[[], np.ndarray] = getattr(skimage_data, name)
+    return Image.fromarray(loader()).convert("RGB")
+
+
+def iou(box: Box, size: tuple[int, int], ref: tuple[float, float, float, float]) -> float:
+    w, h = size
+    x0, y0, x1, y1 = (
+        box.left * w,
+        box.top * h,
+        (box.left + box.width) * w,
+        (box.top + box.height) * h,
+    )
+    iw = max(0.0, min(x1, ref[2]) - max(x0, ref[0]))
+    ih = max(0.0, min(y1, ref[3]) - max(y0, ref[1]))
+    inter = iw * ih
+    union = (x1 - x0) * (y1 - y0) + (ref[2] - ref[0]) * (ref[3] - ref[1]) - inter
+    return inter / union
+
+
+def label(findings: Findings, name: str) -> LabelFinding:
+    found = [x for x in findings.labels if x.name == name]
+    assert len(found) == 1, f"{name} not in {[x.name for x in findings.labels]}"
+    return found[0]
+
+
+def names(findings: Findings) -> set[str]:
+    return {x.name for x in findings.labels}
+
+
+@pytest.fixture(scope="module")
+def analyzer(tmp_path_factory: pytest.TempPathFactory) -> PeopleAnalyzer:
+    return PeopleAnalyzer(tmp_path_factory.mktemp("models"), threads=1)
+
+
+pytestmark = pytest.mark.model
+
+
+def test_astronaut_has_one_face_where_her_face_is(analyzer: PeopleAnalyzer) -> None:
+    image = photo("astronaut")
+    findings = analyzer.analyze(image)
+    assert findings.analyzer == "people" and findings.version == PeopleAnalyzer.version
+    assert names(findings) == {"Face", "Person"}
+    assert findings.extra == {"faces": 1, "persons": 1}
+    face = label(findings, "Face")
+    assert len(face.boxes) == 1
+    assert iou(face.boxes[0], image.size, ASTRONAUT_FACE) > 0.6
+    assert face.parents == ("Person",) and face.category == "Person"
+    assert 50 <= face.confidence <= 100
+    person = label(findings, "Person")
+    assert person.aliases == ("Human",) and person.category == "Person"
+    (body,) = person.boxes
+    (head,) = face.boxes
+    # The person holds the face and reaches below it, towards the body.
+    assert body.left <= head.left and body.top <= head.top
+    assert body.left + body.width >= head.left + head.width
+    assert body.top + body.height > head.top + 2 * head.height
+
+
+def test_cameraman_is_one_person(analyzer: PeopleAnalyzer) -> None:
+    image = photo("camera")
+    findings = analyzer.analyze(image)
+    assert findings.extra == {"faces": 1, "persons": 1}
+    assert "People" not in names(findings)
+    (face,) = label(findings, "Face").boxes
+    assert iou(face, image.size, CAMERAMAN_FACE) > 0.5
+
+
+@pytest.mark.parametrize("name", ["coffee", "rocket", "chelsea", "cat", "page", "colorwheel"])
+def test_no_people_in_photos_without_people(analyzer: PeopleAnalyzer, name: str) -> None:
+    # chelsea and cat: NudeNet scores cat faces up to 0.71 as human ones; the cascades refuse.
+    findings = analyzer.analyze(photo(name))
+    assert findings.labels == []
+    assert findings.extra == {"faces": 0, "persons": 0}
+
+
+def test_three_pasted_faces_are_three_people(analyzer: PeopleAnalyzer) -> None:
+    head = photo("astronaut").crop(HEAD_CROP)
+    canvas = Image.new("RGB", (1200, 500), (200, 200, 200))
+    spots = [(90, 160), (515, 60), (900, 280)]
+    for spot in spots:
+        canvas.paste(head, spot)
+    findings = analyzer.analyze(canvas)
+    assert findings.extra == {"faces": 3, "persons": 3}
+    assert names(findings) == {"Face", "Person", "People"}
+    faces = label(findings, "Face").boxes
+    assert len(faces) == 3
+    for box, (x, y) in zip(faces, spots, strict=True):  # boxes run left to right
+        face = (
+            x + ASTRONAUT_FACE[0] - HEAD_CROP[0],
+            y + ASTRONAUT_FACE[1] - HEAD_CROP[1],
+            x + ASTRONAUT_FACE[2] - HEAD_CROP[0],
+            y + ASTRONAUT_FACE[3] - HEAD_CROP[1],
+        )
+        assert iou(box, canvas.size, face) > 0.5
+    people = label(findings, "People")
+    assert people.parents == ("Person",) and len(people.boxes) == 3
+    assert people.confidence <= label(findings, "Person").confidence
+
+
+def test_exif_rotated_photo_is_analysed_upright(analyzer: PeopleAnalyzer) -> None:
+    upright = photo("astronaut").crop((0, 0, 512, 400))  # not square: orientation shows
+    stored = upright.transpose(Image.Transpose.ROTATE_90)  # as a sideways camera stores it
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    buf = io.BytesIO()
+    stored.save(buf, "JPEG", quality=92, exif=exif.tobytes())
+    buf.seek(0)
+    decoded = decode_image(buf, max_pixels=10_000_000)
+    assert decoded.image.size == (512, 400)
+    findings = analyzer.analyze(decoded.image)
+    (face,) = label(findings, "Face").boxes
+    assert iou(face, decoded.image.size, ASTRONAUT_FACE) > 0.6
+
+
+@pytest.mark.parametrize("size", [(1, 4000), (4000, 1), (1, 1), (3, 3), (16, 16), (64, 40)])
+def test_degenerate_images_have_no_findings(
+    analyzer: PeopleAnalyzer, size: tuple[int, int]
+) -> None:
+    findings = analyzer.analyze(Image.new("RGB", size, (128, 90, 60)))
+    assert findings.labels == []
+    assert findings.extra == {"faces": 0, "persons": 0}
+
+
+def test_large_photo_gives_the_same_face(analyzer: PeopleAnalyzer) -> None:
+    big = photo("astronaut").resize((2048, 2048), Image.Resampling.BICUBIC)
+    (face,) = label(analyzer.analyze(big), "Face").boxes
+    assert iou(face, (512, 512), ASTRONAUT_FACE) > 0.6  # relative boxes: any size compares
+
+
+def test_hog_bodies_merge_with_faces_and_stand_alone() -> None:
+    from mediaquery.analyzers.people import _Found, _persons
+
+    face = _Found((100, 50, 140, 100), 0.9)
+    holder = _Found((80, 30, 170, 330), 0.7)  # a pedestrian box around the face
+    torso = _Found((300, 170, 360, 290), 0.7)  # HOG on the second face's estimated body
+    stranger = _Found((500, 100, 560, 260), 0.8)  # nobody's face: a person of its own
+    second = _Found((310, 100, 350, 150), 0.8)
+    persons = _persons([face, second], [holder, torso, stranger], 640, 480)
+    assert [p.box for p in persons] == [
+        (80, 30, 170, 330),  # the HOG box that holds the face
+        (270, 85.0, 390, 450),  # estimated from the face: three widths, seven heads, clipped
+        (500, 100, 560, 260),
+    ]
+    assert [p.score for p in persons] == [0.9, 0.8, 0.8]
