@@ -20,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -87,23 +88,26 @@ def peak_rss_mb(pid: int) -> float:
     return total / 1024
 
 
-def wait_done(url: str, names: set[str], done_at: dict[str, float], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while len(done_at) < len(names) and time.monotonic() < deadline:
-        cursor = None
-        while True:
-            params: dict[str, str | int] = {"limit": 1000, "prefix": "bench/"}
-            if cursor:
-                params["cursor"] = cursor
-            body = httpx.get(f"{url}/v1/media", params=params, timeout=30).json()
-            now = time.perf_counter()
-            for item in body["items"]:
-                if item["status"] in ("done", "failed") and item["name"] not in done_at:
-                    done_at[item["name"]] = now
-            cursor = body["next_cursor"]
-            if not cursor:
-                break
-        time.sleep(0.02)
+def listen_done(url: str, names: set[str], done_at: dict[str, float]) -> threading.Thread:
+    """Record when each item finishes, from the service's own event stream (no polling)."""
+    after = httpx.get(f"{url}/v1/jobs").json()  # make sure the server answers first
+    del after
+
+    def listen() -> None:
+        params = {"timeout": 600}
+        with httpx.stream("GET", f"{url}/v1/events", params=params, timeout=None) as r:
+            for line in r.iter_lines():
+                if line.startswith("data: "):
+                    name = json.loads(line[6:])["name"]
+                    if name in names:
+                        done_at.setdefault(name, time.perf_counter())
+                        if len(done_at) == len(names):
+                            return
+
+    thread = threading.Thread(target=listen, daemon=True)
+    thread.start()
+    time.sleep(0.5)  # subscribed before the first file arrives
+    return thread
 
 
 def analyzer_ms(url: str, names: list[str]) -> dict[str, float]:
@@ -148,6 +152,7 @@ def run(photos: dict[str, bytes], workers: int, mode: str, analyzers: list[str])
         _wait_prefix_done(url, "warm/", len(warm))
         sent_at: dict[str, float] = {}
         done_at: dict[str, float] = {}
+        listener = listen_done(url, set(photos), done_at)
         t0 = time.perf_counter()
         if mode == "folder":
             # what a user copying files into the bucket does: the watcher picks them up
@@ -162,7 +167,7 @@ def run(photos: dict[str, bytes], workers: int, mode: str, analyzers: list[str])
                     sent_at[name] = time.perf_counter()
                     client.put(f"{url}/v1/media/{name}", content=blob).raise_for_status()
         upload_s = time.perf_counter() - t0
-        wait_done(url, set(photos), done_at, timeout=600)
+        listener.join(600)
         wall = max(done_at.values()) - t0
         rss = peak_rss_mb(proc.pid)
         per_analyzer = analyzer_ms(url, list(photos))
@@ -171,8 +176,11 @@ def run(photos: dict[str, bytes], workers: int, mode: str, analyzers: list[str])
         proc.wait(30)
     latencies = sorted(done_at[n] - sent_at[n] for n in photos)
     decoded = [preprocess(decode_image(io.BytesIO(b), 10**9, 256).image) for b in photos.values()]
-    raw = raw_inference_seconds(
-        decoded, processes=os.cpu_count() or 2, model_path=ensure_model(models)
+    # best of three: the machine is shared and noisy, and the best run is the fairest bound
+    cores = os.cpu_count() or 2
+    raw = min(
+        raw_inference_seconds(decoded, processes=cores, model_path=ensure_model(models))
+        for _ in range(3)
     )
     print(f"images                 {len(photos)}  ({workers} workers, {os.cpu_count()} cores)")
     print(f"ingest ({mode:<6})        {upload_s:.2f} s to hand over every file")
