@@ -39,6 +39,18 @@ class QueueSettings(BaseModel):
     poll_interval: float = Field(0.2, gt=0, description="Seconds an idle worker waits to poll.")
 
 
+class VideoSettings(BaseModel):
+    """Video analysis."""
+
+    sample_interval_ms: int = Field(1000, ge=40, description="Sample one frame this often (ms).")
+    chunk_seconds: float = Field(
+        120.0, gt=0, description="Videos are split into chunks this long: checkpoints and fan-out."
+    )
+    budget_seconds: float = Field(
+        1800.0, gt=0, description="Decoding time budget per chunk; past it, what was read is kept."
+    )
+
+
 class WebhookSettings(BaseModel):
     """One endpoint that receives completion events."""
 
@@ -87,6 +99,7 @@ class Settings(BaseSettings):
     )
     labels: LabelSettings = Field(default_factory=LabelSettings)  # type: ignore[arg-type]
     queue: QueueSettings = Field(default_factory=QueueSettings)  # type: ignore[arg-type]
+    video: VideoSettings = Field(default_factory=VideoSettings)  # type: ignore[arg-type]
 
     @property
     def media_dir(self) -> Path:

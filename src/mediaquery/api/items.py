@@ -9,6 +9,7 @@ from mediaquery.errors import NotFound
 from mediaquery.index import repo
 from mediaquery.index.findings import attach_details
 from mediaquery.index.repo import MediaRow
+from mediaquery.index.video import segments_of
 
 
 def load_item(conn: Connection, name: str, min_confidence: float) -> MediaRow:
@@ -24,4 +25,8 @@ def load_item(conn: Connection, name: str, min_confidence: float) -> MediaRow:
 def load_public(conn: Connection, name: str, min_confidence: float) -> MediaPublic:
     """The full public item: labels, provenance, text lines and moderation labels."""
     row = load_item(conn, name, min_confidence)
+    if row.type == "video":
+        segments = segments_of(conn, row.id)
+        for label in row.labels:
+            label["segments"] = segments.get(label["name"], [])
     return MediaPublic.of(row, attach_details(conn, row))

@@ -26,6 +26,15 @@ class BoxPublic(BaseModel):
     height: float
 
 
+class SegmentPublic(BaseModel):
+    """Where a label is seen in a video (Rekognition's AggregateBy=SEGMENTS)."""
+
+    start_ms: int
+    end_ms: int
+    max_confidence: float
+    mean_confidence: float
+
+
 class LabelPublic(BaseModel):
     name: str
     confidence: float = Field(description="0-100")
@@ -35,6 +44,7 @@ class LabelPublic(BaseModel):
     analyzer: str
     analyzer_version: str
     boxes: list[BoxPublic] = Field(default_factory=list, description="One per instance found")
+    segments: list[SegmentPublic] | None = Field(None, description="Videos: when it is seen")
 
 
 class TextLinePublic(BaseModel):
@@ -42,6 +52,8 @@ class TextLinePublic(BaseModel):
     confidence: float
     box: BoxPublic | None
     analyzer: str
+    start_ms: int | None = None
+    end_ms: int | None = None
 
 
 class ModerationPublic(BaseModel):
@@ -73,6 +85,10 @@ class MediaPublic(BaseModel):
     created_at: float
     updated_at: float
     analyzed_at: float | None
+    progress: float | None = Field(None, description="Videos: 0-100 while being analysed")
+    video: dict[str, Any] | None = Field(
+        None, description="Videos: duration_ms, fps, codec, rotation, shots, frames analysed"
+    )
     labels: list[LabelPublic]
     analyses: list[AnalysisPublic]
     text: list[TextLinePublic] | None = Field(
@@ -141,3 +157,12 @@ class ReindexRequest(BaseModel):
 class ReindexResult(BaseModel):
     queued: int = Field(description="Media queued for re-analysis")
     considered: int = Field(description="Media that matched the filters")
+
+
+class LabelsAt(BaseModel):
+    """What a video shows: at one moment, per segment, or per sampled timestamp."""
+
+    name: str
+    at_ms: int | None
+    aggregate: str
+    labels: list[dict[str, Any]]

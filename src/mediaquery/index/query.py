@@ -10,10 +10,11 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, exists, func, or_, select, true
 
-from mediaquery.errors import InvalidCursor
+from mediaquery.errors import BadRequest, InvalidCursor
 from mediaquery.index.repo import MEDIA_COLUMNS, MediaRow, attach_labels, media_row
 from mediaquery.index.tables import label_terms, labels, media, moderation_labels
 from mediaquery.index.text_search import text_condition
+from mediaquery.index.video import seen_between
 
 
 @dataclass(slots=True)
@@ -27,6 +28,8 @@ class MediaFilter:
     status: str | None = None
     text: str | None = None
     moderation: str | None = None  # none | any | a moderation label or its parent
+    from_ms: int | None = None  # with labels: seen in a video within [from_ms, to_ms)
+    to_ms: int | None = None
 
 
 @dataclass(slots=True)
@@ -68,7 +71,13 @@ def _conditions(f: MediaFilter, dialect: str) -> list[ColumnElement[bool]]:
         conds.append(media.c.type == f.type)
     if f.status:
         conds.append(media.c.status == f.status)
+    timed = f.from_ms is not None or f.to_ms is not None
+    if timed and not f.labels:
+        raise BadRequest("from_ms and to_ms need a label to look for")
     for lab in f.labels:
+        if timed:
+            conds.append(seen_between(lab, f.from_ms, f.to_ms, f.min_confidence))
+            continue
         conds.append(
             exists().where(
                 label_terms.c.term == lab.strip().casefold(),

@@ -14,6 +14,7 @@ from mediaquery.index.db import write_tx
 from mediaquery.mediatypes import SNIFF_BYTES, sniff
 from mediaquery.queue import jobs
 from mediaquery.queue.tasks import ANALYZE
+from mediaquery.queue.video_tasks import VIDEO
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +61,11 @@ def object_changed(ctx: Context, name: str) -> IngestResult:
             conn, name=name, type=sniffed.type, content_type=sniffed.content_type,
             size=stored.size, etag=etag, version=stored.version, status=status, error=error,
         )  # fmt: skip
-        if changed and sniffed.type == MediaType.IMAGE:
-            jobs.enqueue(conn, ANALYZE, name, etag, ctx.settings.queue.max_attempts)
-        elif changed:
+        if changed:
             jobs.cancel_for_media(conn, name)
+            kind = {MediaType.IMAGE: ANALYZE, MediaType.VIDEO: VIDEO}.get(sniffed.type)
+            if kind:
+                jobs.enqueue(conn, kind, name, etag, ctx.settings.queue.max_attempts)
     if changed:
         log.info("indexed %s (%s, %s)", name, sniffed.content_type, status)
     action = "unchanged" if not changed else ("replaced" if before else "created")

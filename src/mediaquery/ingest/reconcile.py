@@ -17,6 +17,7 @@ from mediaquery.index.tables import media
 from mediaquery.ingest.events import object_changed, object_removed
 from mediaquery.queue import jobs
 from mediaquery.queue.tasks import ANALYZE
+from mediaquery.queue.video_tasks import VIDEO
 
 log = logging.getLogger(__name__)
 
@@ -43,17 +44,18 @@ def reconcile(ctx: Context, progress: Callable[[str], None] | None = None) -> Co
 
 
 def requeue_lost(ctx: Context) -> int:
-    """Queue analysis for pending images that have no queued or running job."""
+    """Queue analysis for pending media that have no queued or running job."""
     active = select(jobs_table.c.media_name).where(
         jobs_table.c.state.in_((jobs.QUEUED, jobs.RUNNING))
     )
-    q = select(media.c.name, media.c.etag).where(
+    q = select(media.c.name, media.c.etag, media.c.type).where(
         media.c.status.in_((str(Status.PENDING), str(Status.PROCESSING))),
-        media.c.type == str(MediaType.IMAGE),
+        media.c.type.in_((str(MediaType.IMAGE), str(MediaType.VIDEO))),
         media.c.name.not_in(active),
     )
     with write_tx(ctx.engine) as conn:
         lost = conn.execute(q).all()
-        for name, etag in lost:
-            jobs.enqueue(conn, ANALYZE, name, etag, ctx.settings.queue.max_attempts)
+        for name, etag, type_ in lost:
+            kind = ANALYZE if type_ == str(MediaType.IMAGE) else VIDEO
+            jobs.enqueue(conn, kind, name, etag, ctx.settings.queue.max_attempts)
     return len(lost)

@@ -10,6 +10,9 @@ from collections.abc import Callable
 from mediaquery.context import Context
 from mediaquery.queue import jobs
 from mediaquery.queue.tasks import ANALYZE, run_jobs
+from mediaquery.queue.video_tasks import VIDEO, VIDEO_CHUNK, run_video_job
+
+KINDS = (ANALYZE, VIDEO, VIDEO_CHUNK)
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +37,15 @@ class Worker:
         """Process jobs; with burst=True return once nothing is runnable. Returns jobs run."""
         q = self.ctx.settings.queue
         while not self.stop.is_set() and not self.should_exit():
-            batch = jobs.claim_many(self.ctx.engine, self.id, q.lease_seconds, (ANALYZE,),
-                                    q.batch_size, share=max(1, q.workers))  # fmt: skip
+            batch = jobs.claim_many(self.ctx.engine, self.id, q.lease_seconds, KINDS, 1)
             if not batch:
                 if burst:
                     break
                 self.stop.wait(q.poll_interval)
                 continue
+            if batch[0].kind == ANALYZE and q.batch_size > 1:
+                batch += jobs.claim_many(self.ctx.engine, self.id, q.lease_seconds, (ANALYZE,),
+                                         q.batch_size - 1, share=max(1, q.workers))  # fmt: skip
             self._run_with_lease(batch)
             self.processed += len(batch)
         return self.processed
@@ -57,7 +62,10 @@ class Worker:
         renewer = threading.Thread(target=keep_alive, name=f"lease-{ids[0]}", daemon=True)
         renewer.start()
         try:
-            run_jobs(self.ctx, batch)
+            if batch[0].kind == ANALYZE:
+                run_jobs(self.ctx, batch)
+            else:
+                run_video_job(self.ctx, batch[0])
         finally:
             done.set()
             renewer.join()

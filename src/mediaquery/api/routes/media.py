@@ -48,6 +48,8 @@ def list_items(
     status: StatusQ = None,
     text: TextQ = None,
     moderation: ModerationQ = None,
+    from_ms: Annotated[int | None, Query(ge=0, description="With label: seen from (video)")] = None,
+    to_ms: Annotated[int | None, Query(ge=0, description="With label: seen before (video)")] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="Page size")] = 100,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
 ) -> MediaPage:
@@ -57,7 +59,7 @@ def list_items(
     )
     f = MediaFilter(prefix=prefix or None, type=type, labels=[x for x in label or [] if x],
                     min_confidence=min_conf, status=status, text=text or None,
-                    moderation=moderation or None)  # fmt: skip
+                    moderation=moderation or None, from_ms=from_ms, to_ms=to_ms)  # fmt: skip
     page = list_media(conn, f, limit=limit, cursor=cursor)
     return MediaPage(items=[MediaPublic.of(r) for r in page.items], next_cursor=page.next_cursor)
 
