@@ -19,6 +19,7 @@ from mediaquery.domain import Status
 from mediaquery.errors import AnalysisError
 from mediaquery.index import repo
 from mediaquery.index.db import write_tx
+from mediaquery.index.tables import jobs as jobs_table
 from mediaquery.index.tables import media, video_chunks
 from mediaquery.index.video import save_video
 from mediaquery.notify import events
@@ -65,28 +66,42 @@ def plan(ctx: Context, job: Job) -> None:
     bounds = [(s, min(s + chunk_ms, duration)) for s in range(0, duration, chunk_ms)] or [(0, 0)]
     with write_tx(ctx.engine) as conn:
         row = _current(conn, job)
-        if row is None:
+        if row is None or row.status == str(Status.DONE):
             jobs.finish(conn, job.id)
             return None
         conn.execute(delete(video_chunks).where(video_chunks.c.media_id == row.id,
                                                 video_chunks.c.etag != job.etag))  # fmt: skip
-        have = {c for (c,) in conn.execute(select(video_chunks.c.chunk).where(
-            video_chunks.c.media_id == row.id, video_chunks.c.result.is_not(None)))}  # fmt: skip
-        conn.execute(delete(video_chunks).where(video_chunks.c.media_id == row.id,
-                                                video_chunks.c.result.is_(None)))  # fmt: skip
+        known: dict[int, bool] = dict(conn.execute(select(video_chunks.c.chunk, video_chunks.c.result.is_not(None))
+                                  .where(video_chunks.c.media_id == row.id)).all())  # fmt: skip
+        busy = _active_chunks(conn, job)
         for i, (start, end) in enumerate(bounds):
-            if i in have:
-                continue  # resumed: this chunk was finished before a crash
-            conn.execute(insert(video_chunks).values(media_id=row.id, etag=job.etag, chunk=i,
-                                                     start_ms=start, end_ms=end))  # fmt: skip
-            jobs.enqueue(conn, VIDEO_CHUNK, job.media_name, job.etag,
-                         ctx.settings.queue.max_attempts, params={"chunk": i})  # fmt: skip
+            if i not in known:
+                conn.execute(insert(video_chunks).values(media_id=row.id, etag=job.etag, chunk=i,
+                                                         start_ms=start, end_ms=end))  # fmt: skip
+            if not known.get(i) and i not in busy:  # resumed: finished chunks are kept
+                jobs.enqueue(conn, VIDEO_CHUNK, job.media_name, job.etag,
+                             ctx.settings.queue.max_attempts, params={"chunk": i})  # fmt: skip
+        finished = sum(bool(v) for v in known.values())
         video = {**dataclasses.asdict(info), "chunks": len(bounds)}
         conn.execute(update(media).where(media.c.id == row.id).values(
-            status=str(Status.PROCESSING), progress=_progress(len(have), len(bounds)),
+            status=str(Status.PROCESSING), progress=_progress(finished, len(bounds)),
             video=video, width=info.width, height=info.height))  # fmt: skip
         jobs.finish(conn, job.id)
+        if finished == len(bounds):
+            _fan_in(ctx, conn, job)  # every chunk was done before a crash: only merge
     return None
+
+
+def _active_chunks(conn: Connection, job: Job) -> set[int]:
+    rows = conn.execute(
+        select(jobs_table.c.params).where(
+            jobs_table.c.media_name == job.media_name,
+            jobs_table.c.etag == job.etag,
+            jobs_table.c.kind == VIDEO_CHUNK,
+            jobs_table.c.state.in_((jobs.QUEUED, jobs.RUNNING)),
+        )
+    )
+    return {int(p["chunk"]) for (p,) in rows if p}  # fmt: skip
 
 
 def analyze_chunk(ctx: Context, job: Job) -> None:
