@@ -71,8 +71,10 @@ def plan(ctx: Context, job: Job) -> None:
             return None
         conn.execute(delete(video_chunks).where(video_chunks.c.media_id == row.id,
                                                 video_chunks.c.etag != job.etag))  # fmt: skip
-        known: dict[int, bool] = dict(conn.execute(select(video_chunks.c.chunk, video_chunks.c.result.is_not(None))
-                                  .where(video_chunks.c.media_id == row.id)).all())  # fmt: skip
+        finished_q = select(video_chunks.c.chunk, video_chunks.c.result.is_not(None)).where(
+            video_chunks.c.media_id == row.id
+        )
+        known: dict[int, bool] = {int(c): bool(done) for c, done in conn.execute(finished_q)}
         busy = _active_chunks(conn, job)
         for i, (start, end) in enumerate(bounds):
             if i not in known:
