@@ -76,3 +76,15 @@ def test_reconcile_picks_up_files_copied_in(cli, tmp_path: Path) -> None:
     assert r.exit_code == 0 and "created: 1" in r.output
     rows = [json.loads(line) for line in cli("ls", "--json").output.splitlines()]
     assert rows[0]["name"] == "dropped.jpg" and rows[0]["status"] == "pending"
+
+
+@pytest.mark.slow
+def test_ingest_a_video_waits_for_it(cli, tmp_path: Path) -> None:
+    from mq_clips import three_scenes
+
+    clip = three_scenes(tmp_path / "movie.mp4")
+    r = cli("ingest", str(clip))
+    assert r.exit_code == 0, r.output
+    assert "analysing" in r.output
+    rows = [json.loads(line) for line in cli("ls", "--json", "--type", "video").output.splitlines()]
+    assert rows[0]["name"] == "movie.mp4" and rows[0]["status"] == "done"

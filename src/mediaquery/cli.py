@@ -145,7 +145,9 @@ def _wait_for(ctx: Context, names: list[str]) -> int:
         while True:
             with ctx.engine.connect() as conn:
                 busy = jobs.active_names(conn, names)
-            bar.update(task, completed=len(names) - len(busy))
+                partial = repo.progress_of(conn, sorted(busy))
+            # videos report their own progress; everything else counts when it finishes
+            bar.update(task, completed=len(names) - len(busy) + sum(partial.values()) / 100)
             if not busy:
                 break
             time.sleep(0.2)

@@ -168,3 +168,14 @@ def statuses(conn: Connection, names: Sequence[str]) -> dict[str, tuple[str, str
         )
         found.update({n: (s, e) for n, s, e in conn.execute(q)})
     return found
+
+
+def progress_of(conn: Connection, names: Sequence[str]) -> dict[str, float]:
+    """name → analysis progress 0-100 of those given that report one (videos)."""
+    found: dict[str, float] = {}
+    for i in range(0, len(names), 500):
+        q = select(media.c.name, media.c.progress).where(
+            media.c.name.in_(names[i : i + 500]), media.c.progress.is_not(None)
+        )
+        found.update({n: float(p) for n, p in conn.execute(q)})
+    return found
