@@ -1,0 +1,1 @@
+"""Video pipeline core: decode and sample frames, detect shots, aggregate labels over time."""
