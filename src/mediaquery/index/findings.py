@@ -164,8 +164,14 @@ def _insert_embedding(conn: Connection, media_id: int, findings: Findings) -> No
 def attach_details(conn: Connection, row: MediaRow) -> dict[str, Any]:
     """Text lines and moderation labels of one media item."""
     lines = conn.execute(
-        select(text_lines.c.text, text_lines.c.confidence, text_lines.c.box, text_lines.c.analyzer,
-               text_lines.c.start_ms, text_lines.c.end_ms)
+        select(
+            text_lines.c.text,
+            text_lines.c.confidence,
+            text_lines.c.box,
+            text_lines.c.analyzer,
+            text_lines.c.start_ms,
+            text_lines.c.end_ms,
+        )
         .where(text_lines.c.media_id == row.id)
         .order_by(text_lines.c.analyzer, text_lines.c.line_no)
     )
