@@ -178,3 +178,24 @@ def test_people_and_moderation_share_one_detector_run(
     assert len(calls) == 2
     analyzer.analyze(image.resize((256, 256)))
     assert len(calls) == 3
+
+
+@pytest.mark.model
+def test_a_batch_shares_detector_runs_too(
+    analyzer: ModerationAnalyzer,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[tuple[int, int]] = []
+    real = nudenet_detector._run
+
+    def counting(model: object, image: Image.Image) -> tuple[Detection, ...]:
+        calls.append(image.size)
+        return real(model, image)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(nudenet_detector, "_run", counting)
+    people = PeopleAnalyzer(tmp_path_factory.mktemp("models"), threads=1)
+    batch = [photo(name) for name in ("astronaut", "coffee", "rocket", "camera")]
+    people.analyze_batch(batch)  # workers run analyzer by analyzer over a batch
+    analyzer.analyze_batch(batch)
+    assert len(calls) == 4

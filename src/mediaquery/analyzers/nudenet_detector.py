@@ -85,15 +85,19 @@ def _model(threads: int) -> OnnxModel:
         return OnnxModel(model_path(), threads=threads)
 
 
-class _LastRun(threading.local):
-    # A weak reference, so the cache neither keeps a decoded image alive nor mistakes a new
-    # image that reuses a freed object's id for the old one.
-    image: weakref.ref[Image.Image] | None = None
-    size: tuple[int, int] = (0, 0)
-    detections: tuple[Detection, ...] = ()
+# Workers analyse images in batches, analyzer by analyzer: keep the runs of a whole batch.
+RECENT_RUNS = 16
 
 
-_last = _LastRun()
+class _RecentRuns(threading.local):
+    # Weak references, so the cache neither keeps decoded images alive nor mistakes a new
+    # image that reuses a freed object's id for an old one.
+    def __init__(self) -> None:
+        self.runs: list[tuple[weakref.ref[Image.Image], tuple[int, int], tuple[Detection, ...]]]
+        self.runs = []
+
+
+_recent = _RecentRuns()
 
 
 def load(threads: int = 1) -> None:
@@ -102,12 +106,13 @@ def load(threads: int = 1) -> None:
 
 
 def detect(image: Image.Image, threads: int = 1) -> tuple[Detection, ...]:
-    """Every detection scoring at least SCORE_FLOOR, best first; reuses the last image's run."""
-    ref = _last.image
-    if ref is not None and ref() is image and _last.size == image.size:
-        return _last.detections
+    """Every detection scoring at least SCORE_FLOOR, best first; reuses a recent image's run."""
+    for ref, size, detections in _recent.runs:
+        if ref() is image and size == image.size:
+            return detections
     detections = _run(_model(threads), image)
-    _last.image, _last.size, _last.detections = weakref.ref(image), image.size, detections
+    live = [r for r in _recent.runs if r[0]() is not None][-(RECENT_RUNS - 1) :]
+    _recent.runs = [*live, (weakref.ref(image), image.size, detections)]
     return detections
 
 
