@@ -48,7 +48,7 @@ def run_jobs(ctx: Context, batch: Sequence[Job]) -> None:
     work = []
     for job in batch:
         if job.kind != ANALYZE:
-            _record_failure(ctx, job, f"Unknown job kind '{job.kind}'", retry=False)
+            record_failure(ctx, job, f"Unknown job kind '{job.kind}'", retry=False)
         else:
             work.append(_Work(job))
     try:
@@ -59,7 +59,7 @@ def run_jobs(ctx: Context, batch: Sequence[Job]) -> None:
     except Exception as exc:  # noqa: BLE001 - any other failure is retried, then recorded
         log.exception("batch of %d jobs failed", len(work))
         for w in work:
-            _record_failure(ctx, w.job, f"{type(exc).__name__}: {exc}", retry=True)
+            record_failure(ctx, w.job, f"{type(exc).__name__}: {exc}", retry=True)
 
 
 def _start(ctx: Context, work: list[_Work]) -> list[_Work]:
@@ -91,7 +91,7 @@ def _decode(ctx: Context, w: _Work) -> bool:
         except NotFound as exc:
             raise AnalysisError(f"Media file ({name}) disappeared before it was analysed") from exc
     except AnalysisError as exc:
-        _record_failure(ctx, w.job, exc.message, retry=False)
+        record_failure(ctx, w.job, exc.message, retry=False)
         return False
     w.image, w.width, w.height = decoded.image, decoded.width, decoded.height
     return True
@@ -120,7 +120,7 @@ def _analyze(ctx: Context, work: list[_Work]) -> list[_Work]:
                     _analyze_with(analyzer, [w])
                 except Exception as exc:  # noqa: BLE001
                     log.exception("%s failed on %s", analyzer.name, w.job.media_name)
-                    _record_failure(ctx, w.job, f"{type(exc).__name__}: {exc}", retry=True)
+                    record_failure(ctx, w.job, f"{type(exc).__name__}: {exc}", retry=True)
                     work.remove(w)
     return work
 
@@ -151,7 +151,8 @@ def _store(ctx: Context, work: list[_Work]) -> None:
                             analyzers=[f.analyzer for f, _ in w.results])  # fmt: skip
 
 
-def _record_failure(ctx: Context, job: Job, reason: str, retry: bool) -> None:
+def record_failure(ctx: Context, job: Job, reason: str, retry: bool) -> None:
+    """Record a failed try: requeue with backoff, or fail the media and announce it."""
     with write_tx(ctx.engine) as conn:
         final = jobs.fail(conn, job, reason, ctx.settings.queue.retry_delay, retry)
         if final:

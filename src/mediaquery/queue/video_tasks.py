@@ -25,6 +25,7 @@ from mediaquery.index.video import save_video
 from mediaquery.notify import events
 from mediaquery.queue import jobs
 from mediaquery.queue.jobs import Job
+from mediaquery.queue.tasks import record_failure
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +41,10 @@ def run_video_job(ctx: Context, job: Job) -> None:
         else:
             analyze_chunk(ctx, job)
     except AnalysisError as exc:
-        _fail(ctx, job, exc.message, retry=False)
+        record_failure(ctx, job, exc.message, retry=False)
     except Exception as exc:  # noqa: BLE001 - anything else is retried, then recorded
         log.exception("video job %s for %s failed", job.id, job.media_name)
-        _fail(ctx, job, f"{type(exc).__name__}: {exc}", retry=True)
+        record_failure(ctx, job, f"{type(exc).__name__}: {exc}", retry=True)
 
 
 def _path(ctx: Context, name: str) -> Path:
@@ -193,18 +194,6 @@ def _current(conn: Connection, job: Job) -> repo.MediaRow | None:
 def _finish(ctx: Context, job: Job) -> None:
     with write_tx(ctx.engine) as conn:
         jobs.finish(conn, job.id)
-
-
-def _fail(ctx: Context, job: Job, reason: str, retry: bool) -> None:
-    with write_tx(ctx.engine) as conn:
-        final = jobs.fail(conn, job, reason, ctx.settings.queue.retry_delay, retry)
-        if not final:
-            return
-        if retry:
-            reason = f"Analysis failed after {job.attempts} attempts: {reason}"
-        if repo.set_status(conn, job.media_name, job.etag, Status.FAILED, reason):
-            events.emit(conn, events.MEDIA_FAILED, job.media_name, status="failed",
-                        etag=job.etag, error=reason)  # fmt: skip
 
 
 def result_to_json(result: Any) -> dict[str, Any]:
