@@ -52,7 +52,9 @@ def server_running(settings: Settings) -> bool:
         os.kill(pid, 0)
     except (OSError, ValueError):
         return False
-    return True
+    # uvicorn re-raises the stop signal, so a stale pid file can stay behind: check whose it is
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    return not cmdline.exists() or b"mediaquery" in cmdline.read_bytes()
 
 
 @app.command()
