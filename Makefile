@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench install clean
+.PHONY: run test lint bench install browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,14 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks scripts
 	$(BIN)/mypy
 
-test: lint  ## install, lint, type-check and run the whole suite (slow and model tests included)
+# The web page's tests drive Debian's Chromium (a Playwright browser download cannot work
+# offline); without root or apt they skip and say so.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+		|| echo "chromium not installed: browser tests will be skipped"
+
+test: lint browser  ## install, lint, type-check and run the whole suite (slow and model tests included)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
