@@ -14,8 +14,9 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+import mediaquery.web.routes
 from mediaquery import __version__
-from mediaquery.api.routes import events, health, jobs, labels, media, seed, video
+from mediaquery.api.routes import events, files, health, jobs, labels, media, seed, video
 from mediaquery.config import Settings
 from mediaquery.context import Context, open_context
 from mediaquery.errors import MediaQueryError
@@ -130,6 +131,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     app.state.pool = None
     _install_error_handlers(app)
     _install_metrics(app, ctx)
-    for module in (seed, video, media, labels, jobs, events, health):
+    for module in (seed, video, files, media, labels, jobs, events, health):
         app.include_router(module.router)
+    mediaquery.web.routes.mount(app)
     return app

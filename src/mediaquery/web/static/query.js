@@ -1,0 +1,63 @@
+// The gallery's query, kept in the URL with the API's own parameter names.
+
+export const EMPTY = Object.freeze({
+  label: [],
+  prefix: "",
+  type: "",
+  text: "",
+  min_confidence: "",
+  status: "",
+  order: "", // "" = newest first (page only, not an API parameter); "name" = the API's order
+});
+
+/** Filters from a query string such as location.search. */
+export function readQuery(search) {
+  const q = new URLSearchParams(search);
+  const filters = { ...EMPTY, label: q.getAll("label").filter(Boolean) };
+  for (const key of Object.keys(EMPTY)) {
+    if (key !== "label") filters[key] = (q.get(key) || "").trim();
+  }
+  if (!["", "image", "video", "unknown"].includes(filters.type)) filters.type = "";
+  if (filters.order !== "name") filters.order = "";
+  return filters;
+}
+
+/** "?label=Dog&type=image" (or "" when nothing is set). */
+export function writeQuery(filters) {
+  const q = new URLSearchParams();
+  for (const label of filters.label) q.append("label", label);
+  for (const key of Object.keys(EMPTY)) {
+    if (key !== "label" && filters[key] !== "") q.set(key, filters[key]);
+  }
+  const s = q.toString();
+  return s ? `?${s}` : "";
+}
+
+export function sameQuery(a, b) {
+  return writeQuery(a) === writeQuery(b);
+}
+
+export function hasFilters(filters) {
+  return writeQuery({ ...filters, order: "" }) !== "";
+}
+
+/** Add a label unless it is there already (any case). */
+export function withLabel(filters, label) {
+  const exists = filters.label.some((x) => x.toLowerCase() === label.toLowerCase());
+  return exists ? filters : { ...filters, label: [...filters.label, label] };
+}
+
+export function withoutLabel(filters, label) {
+  return { ...filters, label: filters.label.filter((x) => x !== label) };
+}
+
+/** A heading for the current query: "Cat · Photos · “invoice”". */
+export function describe(filters) {
+  const parts = [...filters.label];
+  if (filters.type === "image") parts.push("Photos");
+  if (filters.type === "video") parts.push("Videos");
+  if (filters.prefix) parts.push(`${filters.prefix}…`);
+  if (filters.text) parts.push(`“${filters.text}”`);
+  if (filters.status) parts.push(filters.status);
+  return parts.length ? parts.join(" · ") : "All media";
+}
