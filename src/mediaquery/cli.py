@@ -81,7 +81,9 @@ def serve(
             f"mediaquery on http://{settings.host}:{settings.port}  bucket: {settings.media_dir}"
         )
         level = os.environ.get("MEDIAQUERY_LOG_LEVEL", "info").lower()
-        uvicorn.run(application, host=settings.host, port=settings.port, log_level=level)
+        # open event streams (a browser tab) must not hold up Ctrl-C for long
+        uvicorn.run(application, host=settings.host, port=settings.port, log_level=level,
+                    timeout_graceful_shutdown=5)  # fmt: skip
     finally:
         pid_file.unlink(missing_ok=True)
 

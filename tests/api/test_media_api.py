@@ -229,3 +229,21 @@ def test_moderation_labels_are_stored_apart(make_settings: Callable[..., Setting
         item = c.get("/v1/media/red.jpg").json()
         assert [m["name"] for m in item["moderation"]] == ["Revealing Clothes", "Suggestive"]
         assert item["moderation"][0]["parents"] == ["Suggestive"]
+
+
+def test_newest_first_paging(api: TestClient) -> None:
+    names = [f"n/{c}.jpg" for c in "dacb"]  # uploaded in this order, so newest is b
+    for name in names:
+        api.put(f"/v1/media/{name}", content=GREEN)
+    seen, cursor = [], None
+    while True:
+        params = {"order": "newest", "limit": 3, **({"cursor": cursor} if cursor else {})}
+        body = api.get("/v1/media", params=params).json()
+        seen += [x["name"] for x in body["items"]]
+        if not (cursor := body["next_cursor"]):
+            break
+    assert seen == list(reversed(names))
+    by_name = api.get("/v1/media", params={"limit": 3}).json()["next_cursor"]
+    r = api.get("/v1/media", params={"order": "newest", "cursor": by_name})
+    assert r.status_code == 200  # a name cursor also carries the newest-first position
+    assert api.get("/v1/media", params={"order": "oldest"}).status_code == 422

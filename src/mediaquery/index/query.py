@@ -88,22 +88,34 @@ def _conditions(f: MediaFilter, dialect: str) -> list[ColumnElement[bool]]:
     return conds
 
 
-def encode_cursor(name: str) -> str:
-    """An opaque cursor pointing just after `name` in name order."""
-    return base64.urlsafe_b64encode(json.dumps({"after": name}).encode()).decode().rstrip("=")
+def encode_cursor(position: dict[str, Any]) -> str:
+    """An opaque cursor pointing just after a position in the listing's order."""
+    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> str:
-    """The name a cursor points after; InvalidCursor for anything we did not issue."""
+def decode_cursor(cursor: str, order: str) -> dict[str, Any]:
+    """The position a cursor points after; InvalidCursor for anything we did not issue."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        after = data["after"]
+        valid = isinstance(data["after"], str) and (
+            order == "name" or (isinstance(data["t"], float | int) and isinstance(data["i"], int))
+        )
     except (ValueError, KeyError, TypeError, binascii.Error) as exc:
         raise InvalidCursor("Cursor is not valid; use next_cursor from a previous page") from exc
-    if not isinstance(after, str):
-        raise InvalidCursor("Cursor is not valid; use next_cursor from a previous page")
-    return after
+    if not valid:
+        raise InvalidCursor("Cursor is not valid for this order; use next_cursor of this listing")
+    return dict(data)
+
+
+def _after(position: dict[str, Any], order: str) -> ColumnElement[bool]:
+    if order == "name":
+        return media.c.name > position["after"]
+    t, i = position["t"], position["i"]
+    return or_(media.c.created_at < t, and_(media.c.created_at == t, media.c.id < i))
+
+
+ORDERS = ("name", "newest")
 
 
 def list_media(
@@ -113,19 +125,22 @@ def list_media(
     limit: int | None = None,
     cursor: str | None = None,
     label_min_confidence: float | None = None,
+    order: str = "name",
 ) -> Page:
-    """One page of media in name order (keyset paging), with their labels attached."""
+    """One page of media in name order or newest first (keyset paging), labels attached."""
     conds = _conditions(f, conn.dialect.name)
     if cursor:
-        conds.append(media.c.name > decode_cursor(cursor))
-    q = select(*MEDIA_COLUMNS).where(and_(true(), *conds)).order_by(media.c.name)
+        conds.append(_after(decode_cursor(cursor, order), order))
+    by = [media.c.name] if order == "name" else [media.c.created_at.desc(), media.c.id.desc()]
+    q = select(*MEDIA_COLUMNS).where(and_(true(), *conds)).order_by(*by)
     if limit is not None:
         q = q.limit(limit + 1)
     rows = [media_row(r) for r in conn.execute(q)]
     next_cursor = None
     if limit is not None and len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1].name)
+        last = rows[-1]
+        next_cursor = encode_cursor({"after": last.name, "t": last.created_at, "i": last.id})
     min_conf = f.min_confidence if label_min_confidence is None else label_min_confidence
     attach_labels(conn, rows, min_conf)
     return Page(rows, next_cursor)

@@ -42,6 +42,7 @@ media = Table(
     Column("video", JSON, nullable=True),  # duration_ms, fps, codec, rotation, shots ...
     Index("ix_media_type_name", "type", "name"),
     Index("ix_media_status_name", "status", "name"),
+    Index("ix_media_created", "created_at", "id"),
 )
 
 labels = Table(

@@ -52,15 +52,18 @@ def list_items(
     to_ms: Annotated[int | None, Query(ge=0, description="With label: seen before (video)")] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="Page size")] = 100,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    order: Annotated[
+        Literal["name", "newest"], Query(description="name (A-Z) or newest first")
+    ] = "name",
 ) -> MediaPage:
-    """List media in name order, filtered (AND) and paged with a cursor."""
+    """List media by name or newest first, filtered (AND) and paged with a cursor."""
     min_conf = (
         ctx.settings.labels.default_min_confidence if min_confidence is None else min_confidence
     )
     f = MediaFilter(prefix=prefix or None, type=type, labels=[x for x in label or [] if x],
                     min_confidence=min_conf, status=status, text=text or None,
                     moderation=moderation or None, from_ms=from_ms, to_ms=to_ms)  # fmt: skip
-    page = list_media(conn, f, limit=limit, cursor=cursor)
+    page = list_media(conn, f, limit=limit, cursor=cursor, order=order)
     return MediaPage(items=[MediaPublic.of(r) for r in page.items], next_cursor=page.next_cursor)
 
 

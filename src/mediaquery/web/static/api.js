@@ -63,7 +63,8 @@ export function apiQuery(filters, extra = {}) {
 }
 
 export function listMedia(filters, { cursor, limit = 60, signal } = {}) {
-  return request(`/v1/media?${apiQuery(filters, { cursor, limit })}`, { signal });
+  const order = filters.order === "name" ? "name" : "newest";
+  return request(`/v1/media?${apiQuery(filters, { cursor, limit, order })}`, { signal });
 }
 
 export function labelFacets(filters, { limit = 60, signal } = {}) {

@@ -4,9 +4,7 @@ import { encodeName, listMedia, thumbnailUrl } from "./api.js";
 import { formatDuration, h, icon, ICONS, replace } from "./dom.js";
 
 const RENDER_STEP = 48; // cards added per scroll step
-const PAGE_LIMIT = 1000; // newest first loads whole pages, then sorts
-const NEWEST_CAP = 20000; // past this many, newest-first stops asking for more
-const NAME_PAGE = 60;
+const PAGE_SIZE = 48; // items asked of the API per page
 const NEAR_END_PX = 800; // start loading this far before the end of the grid comes into view
 
 /** The labels worth showing on a card: the most specific ones (not a parent of another). */
@@ -27,8 +25,6 @@ export function statusText(item) {
   if (item.status === "failed") return "Failed";
   return "";
 }
-
-const newestFirst = (a, b) => b.created_at - a.created_at || a.name.localeCompare(b.name);
 
 export class Gallery {
   /**
@@ -102,22 +98,10 @@ export class Gallery {
 
   async fill(signal) {
     if (this.buffer.length > 0 || this.cursor === null) return;
-    if (this.filters.order === "name") {
-      const page = await listMedia(this.filters, { cursor: this.cursor, limit: NAME_PAGE, signal });
-      this.buffer.push(...page.items);
-      this.cursor = page.next_cursor;
-      return;
-    }
-    const all = [];
-    let cursor = this.cursor;
-    do {
-      const page = await listMedia(this.filters, { cursor, limit: PAGE_LIMIT, signal });
-      all.push(...page.items);
-      cursor = page.next_cursor;
-    } while (cursor && all.length < NEWEST_CAP);
-    this.buffer = all.sort(newestFirst);
-    this.cursor = null;
-    this.total = all.length;
+    // the API pages in either order (name, or newest first) with its cursor
+    const page = await listMedia(this.filters, { cursor: this.cursor, limit: PAGE_SIZE, signal });
+    this.buffer.push(...page.items);
+    this.cursor = page.next_cursor;
   }
 
   showNext() {

@@ -7,7 +7,7 @@ export const EMPTY = Object.freeze({
   text: "",
   min_confidence: "",
   status: "",
-  order: "", // "" = newest first (page only, not an API parameter); "name" = the API's order
+  order: "", // "" = newest first (the API's order=newest); "name" = A-Z
 });
 
 /** Filters from a query string such as location.search. */
