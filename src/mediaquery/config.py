@@ -112,6 +112,11 @@ class Settings(BaseSettings):
         return self.models_dir or self.data_dir / "models"
 
     @property
+    def thumbnail_dir(self) -> Path:
+        """Thumbnails and video posters, made once per content (etag)."""
+        return self.data_dir / "thumbnails"
+
+    @property
     def db_url(self) -> str:
         """The index database URL, defaulting to SQLite in the data folder."""
         if self.database_url:

@@ -143,3 +143,16 @@ def test_every_module_the_page_imports_is_served(client: TestClient) -> None:
             if dep not in seen:
                 todo.append(dep)
     assert {"api.js", "gallery.js", "detail.js", "timeline.js", "overlay.js"} <= seen
+
+
+def test_thumbnails_of_deleted_or_replaced_content_are_dropped(
+    client: TestClient, settings: Settings
+) -> None:
+    client.put("/v1/media/a.jpg", content=_sideways_jpeg())
+    assert client.get("/v1/media/a.jpg/thumbnail").status_code == 200
+    assert len(list(settings.thumbnail_dir.glob("*.jpg"))) == 1
+    client.put("/v1/media/a.jpg", content=_png((64, 48)))  # replaced: the old one goes
+    assert list(settings.thumbnail_dir.glob("*.jpg")) == []
+    assert client.get("/v1/media/a.jpg/thumbnail").status_code == 200
+    client.delete("/v1/media/a.jpg")
+    assert list(settings.thumbnail_dir.glob("*.jpg")) == []

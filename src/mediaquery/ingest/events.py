@@ -68,6 +68,8 @@ def object_changed(ctx: Context, name: str) -> IngestResult:
                 jobs.enqueue(conn, kind, name, etag, ctx.settings.queue.max_attempts)
     if changed:
         log.info("indexed %s (%s, %s)", name, sniffed.content_type, status)
+        if before is not None:
+            drop_thumbnails(ctx, before.etag)
     action = "unchanged" if not changed else ("replaced" if before else "created")
     return IngestResult(name, action, row)
 
@@ -75,8 +77,16 @@ def object_changed(ctx: Context, name: str) -> IngestResult:
 def object_removed(ctx: Context, name: str) -> IngestResult:
     """An object is gone: drop it, its findings and its queued jobs from the index."""
     with write_tx(ctx.engine) as conn:
+        row = repo.get_media(conn, name)
         removed = repo.delete_media(conn, name)
         jobs.cancel_for_media(conn, name)
-    if removed:
+    if row is not None:
         log.info("removed %s", name)
+        drop_thumbnails(ctx, row.etag)
     return IngestResult(name, "removed" if removed else "missing", None)
+
+
+def drop_thumbnails(ctx: Context, etag: str) -> None:
+    """Forget cached thumbnails of content that is gone (another copy makes them again)."""
+    for path in ctx.settings.thumbnail_dir.glob(f"{etag}*.jpg"):
+        path.unlink(missing_ok=True)

@@ -88,7 +88,7 @@ def _thumbnail(ctx: Context, row: MediaRow) -> Path:
     """Make the thumbnail once per content (keyed by etag) and return its cached file."""
     if row.type not in ("image", "video"):
         raise Conflict(f"{row.name} is not an image or a video; it has no thumbnail")
-    cached = ctx.settings.data_dir / "thumbnails" / f"{row.etag}.jpg"
+    cached = ctx.settings.thumbnail_dir / f"{row.etag}.jpg"
     if cached.is_file():
         return cached
     source = _source(ctx, row)

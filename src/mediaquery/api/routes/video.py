@@ -68,7 +68,7 @@ def _poster(ctx: Context, name: str) -> Path:
         row = find(conn, name)
     if row.type != "video":
         raise BadRequest(f"{name} is an {row.type}, not a video")
-    cached = ctx.settings.data_dir / "thumbnails" / f"{row.etag}.poster.jpg"
+    cached = ctx.settings.thumbnail_dir / f"{row.etag}.poster.jpg"
     if not cached.exists():
         source = ctx.storage.local_path(name)
         if source is None or not source.exists():
