@@ -32,6 +32,7 @@ ANALYZE = "analyze"
 @dataclass
 class _Work:
     job: Job
+    type: str = ""
     image: Image.Image | None = None
     width: int = 0
     height: int = 0
@@ -70,21 +71,19 @@ def _start(ctx: Context, work: list[_Work]) -> list[_Work]:
             row = repo.get_media(conn, w.job.media_name)
             if row is None or row.etag != w.job.etag:
                 jobs.finish(conn, w.job.id)
-            elif row.type != MediaType.IMAGE:
-                live.append(w)  # fails in _decode with a clear reason
-            else:
+                continue
+            w.type = row.type  # not an image: fails in _decode with a clear reason
+            if row.type == MediaType.IMAGE:
                 repo.set_status(conn, w.job.media_name, w.job.etag, Status.PROCESSING)
-                live.append(w)
+            live.append(w)
     return live
 
 
 def _decode(ctx: Context, w: _Work) -> bool:
     name = w.job.media_name
     try:
-        with ctx.engine.connect() as conn:
-            row = repo.get_media(conn, name)
-        if row is not None and row.type != MediaType.IMAGE:
-            raise AnalysisError(f"No analysis for media type '{row.type}' yet")
+        if w.type != MediaType.IMAGE:
+            raise AnalysisError(f"No image analysis for media type '{w.type}'")
         try:
             with ctx.storage.open(name) as fh:
                 decoded = decode_image(fh, ctx.settings.max_image_pixels, _min_side(ctx))
