@@ -247,3 +247,10 @@ def test_newest_first_paging(api: TestClient) -> None:
     r = api.get("/v1/media", params={"order": "newest", "cursor": by_name})
     assert r.status_code == 200  # a name cursor also carries the newest-first position
     assert api.get("/v1/media", params={"order": "oldest"}).status_code == 422
+
+
+def test_items_named_like_a_route_suffix_stay_reachable(api: TestClient) -> None:
+    api.put("/v1/media/album/similar", content=RED)
+    r = api.get("/v1/media/album/similar")
+    assert r.status_code == 200 and r.json()["name"] == "album/similar"
+    assert api.get("/v1/media/album").status_code == 404

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, delete, insert, select, update
 
-from mediaquery.domain import Box, Findings, LabelFinding, Status
+from mediaquery.domain import Findings, LabelFinding, Status
 from mediaquery.index.repo import MediaRow, get_media
 from mediaquery.index.tables import (
     analyses,
@@ -186,8 +186,3 @@ def attach_details(conn: Connection, row: MediaRow) -> dict[str, Any]:
         "text": [dict(r._mapping) for r in lines],
         "moderation": [{**r._mapping, "boxes": r.boxes or []} for r in mod],
     }
-
-
-def boxes_of(data: list[dict[str, float]] | None) -> list[Box]:
-    """Boxes stored as JSON back into Box values."""
-    return [Box(**b) for b in data or []]

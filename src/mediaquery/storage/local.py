@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -106,8 +107,6 @@ class LocalStorage:
 
 
 def _is_file(mode: int) -> bool:
-    import stat
-
     return stat.S_ISREG(mode)
 
 

@@ -67,7 +67,7 @@ def list_items(
     return MediaPage(items=[MediaPublic.of(r) for r in page.items], next_cursor=page.next_cursor)
 
 
-@router.get("/{name:name}/similar", response_model=SimilarMedia)
+@router.get("/{name:name}/similar")
 def similar_items(
     ctx: CtxDep,
     conn: ConnDep,
