@@ -157,3 +157,18 @@ def test_damaged_videos_end_with_what_could_be_read_or_a_reason(
     if reason:
         assert item["status"] == "failed"
     assert client.get("/healthz").status_code == 200
+
+
+def test_reindex_analyses_a_video_again(client: TestClient, video_app: FastAPI, clip: bytes):
+    ctx = video_app.state.ctx
+    client.put("/v1/media/again.mp4", content=clip)
+    Worker(ctx).run(burst=True)
+    before = client.get("/v1/media/again.mp4").json()
+    assert client.post("/v1/reindex", json={}).json()["queued"] == 0  # versions are current
+    assert client.post("/v1/reindex", json={"force": True}).json()["queued"] == 1
+    assert client.get("/v1/media/again.mp4").json()["status"] == "pending"
+    Worker(ctx).run(burst=True)
+    after = client.get("/v1/media/again.mp4").json()
+    assert after["status"] == "done" and after["analyzed_at"] > before["analyzed_at"]
+    assert spans(after, "Cat") == spans(before, "Cat")  # replaced, not merged
+    assert len(after["labels"]) == len(before["labels"])

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from mediaquery.context import Context
-from mediaquery.domain import MediaType
+from mediaquery.domain import MediaType, Status
 from mediaquery.errors import BadRequest
 from mediaquery.index.db import write_tx
 from mediaquery.index.query import MediaFilter, list_media
-from mediaquery.index.tables import analyses
+from mediaquery.index.tables import analyses, media, video_chunks
 from mediaquery.queue import jobs
 from mediaquery.queue.tasks import ANALYZE
+from mediaquery.queue.video_tasks import VIDEO
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,10 +26,11 @@ class ReindexPlan:
 def reindex(
     ctx: Context, f: MediaFilter, analyzers: list[str] | None = None, force: bool = False
 ) -> ReindexPlan:
-    """Queue analysis of matching images whose analyzer versions differ from the installed ones.
+    """Queue analysis of matching media whose analyzer versions differ from the installed ones.
 
-    With `force`, every matching image is redone. Only the named (or all enabled) analyzers run;
-    their old results are replaced when the new ones land."""
+    With `force`, every matching item is redone. For images only the named (or all enabled)
+    analyzers run; a video is analysed again as a whole. Old results are replaced when the new
+    ones land."""
     enabled = {a.name: a.version for a in ctx.analyzers}
     wanted = analyzers or sorted(enabled)
     unknown = [a for a in wanted if a not in enabled]
@@ -36,7 +38,8 @@ def reindex(
         raise BadRequest(
             f"Analyzer(s) not enabled: {', '.join(unknown)}; enabled: {', '.join(sorted(enabled))}"
         )
-    f.type = str(MediaType.IMAGE)
+    if f.type not in (None, str(MediaType.IMAGE), str(MediaType.VIDEO)):
+        raise BadRequest("Only images and videos can be analysed again")
     chosen: list[str] = []
     with write_tx(ctx.engine) as conn:
         rows = list_media(conn, f, label_min_confidence=101).items  # labels not needed
@@ -51,9 +54,18 @@ def reindex(
                 ).all()
             )
             stale = [a for a in wanted if force or ran.get(a) != enabled[a]]
-            if stale:
+            if not stale or row.type not in (MediaType.IMAGE, MediaType.VIDEO):
+                continue
+            max_attempts = ctx.settings.queue.max_attempts
+            if row.type == MediaType.VIDEO:
+                # chunks are checkpoints of the old analysis: start the video over
+                conn.execute(delete(video_chunks).where(video_chunks.c.media_id == row.id))
+                conn.execute(update(media).where(media.c.id == row.id)
+                             .values(status=str(Status.PENDING), progress=0.0))  # fmt: skip
+                queued = jobs.enqueue(conn, VIDEO, row.name, row.etag, max_attempts)
+            else:
                 subset = None if set(stale) == set(enabled) else stale
-                max_attempts = ctx.settings.queue.max_attempts
-                if jobs.enqueue(conn, ANALYZE, row.name, row.etag, max_attempts, subset):
-                    chosen.append(row.name)
+                queued = jobs.enqueue(conn, ANALYZE, row.name, row.etag, max_attempts, subset)
+            if queued:
+                chosen.append(row.name)
     return ReindexPlan(chosen, len(rows))
