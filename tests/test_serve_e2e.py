@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,54 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mq_server import Server
+
 pytestmark = [pytest.mark.slow, pytest.mark.model]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    """`mediaquery serve` in its own process group, so a crash can take all of it down."""
-
-    def __init__(self, data_dir: Path, model_cache: Path) -> None:
-        self.data_dir, self.port = data_dir, free_port()
-        self.env = {
-            **os.environ,
-            "MEDIAQUERY_MODELS_DIR": str(model_cache),
-            "MEDIAQUERY_QUEUE__WORKERS": "2",
-            "MEDIAQUERY_LOG_LEVEL": "WARNING",
-        }
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        cmd = [sys.executable, "-m", "mediaquery", "serve", "--data-dir", str(self.data_dir),
-               "--port", str(self.port)]  # fmt: skip
-        self.proc = subprocess.Popen(cmd, env=self.env, start_new_session=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise AssertionError("server did not start")
-
-    def kill9(self) -> None:
-        assert self.proc is not None
-        os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.kill9()
 
 
 @pytest.fixture

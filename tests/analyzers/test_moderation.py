@@ -155,12 +155,9 @@ def test_degenerate_images_are_not_flagged(
     assert analyzer.analyze(Image.new("RGB", size, (230, 180, 150))).labels == []
 
 
-@pytest.mark.model
-def test_people_and_moderation_share_one_detector_run(
-    analyzer: ModerationAnalyzer,
-    tmp_path_factory: pytest.TempPathFactory,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.fixture
+def detector_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """The size of every image the NudeNet detector really runs on."""
     calls: list[tuple[int, int]] = []
     real = nudenet_detector._run
 
@@ -169,6 +166,16 @@ def test_people_and_moderation_share_one_detector_run(
         return real(model, image)  # type: ignore[arg-type]
 
     monkeypatch.setattr(nudenet_detector, "_run", counting)
+    return calls
+
+
+@pytest.mark.model
+def test_people_and_moderation_share_one_detector_run(
+    analyzer: ModerationAnalyzer,
+    tmp_path_factory: pytest.TempPathFactory,
+    detector_calls: list[tuple[int, int]],
+) -> None:
+    calls = detector_calls
     people = PeopleAnalyzer(tmp_path_factory.mktemp("models"), threads=1)
     image = photo("astronaut")
     assert people.analyze(image).extra["faces"] == 1
@@ -184,16 +191,9 @@ def test_people_and_moderation_share_one_detector_run(
 def test_a_batch_shares_detector_runs_too(
     analyzer: ModerationAnalyzer,
     tmp_path_factory: pytest.TempPathFactory,
-    monkeypatch: pytest.MonkeyPatch,
+    detector_calls: list[tuple[int, int]],
 ) -> None:
-    calls: list[tuple[int, int]] = []
-    real = nudenet_detector._run
-
-    def counting(model: object, image: Image.Image) -> tuple[Detection, ...]:
-        calls.append(image.size)
-        return real(model, image)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(nudenet_detector, "_run", counting)
+    calls = detector_calls
     people = PeopleAnalyzer(tmp_path_factory.mktemp("models"), threads=1)
     batch = [photo(name) for name in ("astronaut", "coffee", "rocket", "camera")]
     people.analyze_batch(batch)  # workers run analyzer by analyzer over a batch

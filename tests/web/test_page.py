@@ -5,20 +5,16 @@ the URL, the photo and video detail views, delete. Screenshots land in test-arti
 from __future__ import annotations
 
 import io
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-import httpx
 import pytest
 from PIL import Image, ImageDraw, ImageFont
+
+from mq_server import Server as BaseServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.model]
 
@@ -45,60 +41,11 @@ VIDEO = "clips/three-scenes.mp4"
 ASTRONAUT_FACE = (175, 65, 272, 178)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    """`mediaquery serve` in its own process group, with one analysis worker."""
+class Server(BaseServer):
+    """The real service with one analysis worker, and a way to wait for analysis."""
 
     def __init__(self, data_dir: Path, model_cache: Path) -> None:
-        self.data_dir, self.port = data_dir, free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = data_dir.parent / "server.log"
-        self.env = {
-            **os.environ,
-            "MEDIAQUERY_MODELS_DIR": str(model_cache),
-            "MEDIAQUERY_QUEUE__WORKERS": "1",
-            "MEDIAQUERY_LOG_LEVEL": "WARNING",
-        }
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        cmd = [sys.executable, "-m", "mediaquery", "serve", "--data-dir", str(self.data_dir),
-               "--port", str(self.port)]  # fmt: skip
-        with self.log.open("wb") as log:
-            self.proc = subprocess.Popen(
-                cmd, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise AssertionError(f"server did not start:\n{self.log.read_text()}")
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
-
-    def item(self, name: str) -> dict[str, Any] | None:
-        r = httpx.get(f"{self.url}/v1/media/{name}", timeout=10)
-        return r.json() if r.status_code == 200 else None
-
-    def put(self, name: str, data: bytes) -> None:
-        r = httpx.put(f"{self.url}/v1/media/{name}", content=data, timeout=30)
-        assert r.status_code in (200, 201), r.text
+        super().__init__(data_dir, model_cache, workers=1)
 
     def wait_done(self, *names: str) -> None:
         deadline = time.monotonic() + ANALYSIS_TIMEOUT
