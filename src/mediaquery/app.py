@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import mediaquery.web.routes
 from mediaquery import __version__
+from mediaquery.api.docs import mount_docs
 from mediaquery.api.routes import events, files, health, jobs, labels, media, seed, video
 from mediaquery.config import Settings
 from mediaquery.context import Context, open_context
@@ -126,11 +127,14 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         version=__version__,
         description="Analyse images and videos dropped in a bucket; query what was found.",
         lifespan=lifespan,
+        docs_url=None,  # served by mount_docs from local files
+        redoc_url=None,  # ReDoc only comes from a CDN
     )
     app.state.ctx = ctx
     app.state.pool = None
     _install_error_handlers(app)
     _install_metrics(app, ctx)
+    mount_docs(app)
     for module in (seed, video, files, media, labels, jobs, events, health):
         app.include_router(module.router)
     mediaquery.web.routes.mount(app)

@@ -205,7 +205,10 @@ def test_service_endpoints(api: TestClient, colour_app) -> None:
     assert "mediaquery_http_requests_total" in metrics
     spec = api.get("/openapi.json").json()
     assert {"/api/", "/v1/media", "/v1/labels", "/v1/media/{name}"} <= set(spec["paths"])
-    assert api.get("/docs").status_code == 200
+    docs = api.get("/docs")
+    assert docs.status_code == 200 and "cdn" not in docs.text  # works offline
+    assert api.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
+    assert api.get("/docs-assets/swagger-ui.css").status_code == 200
 
 
 def test_moderation_labels_are_stored_apart(make_settings: Callable[..., Settings]) -> None:
