@@ -73,6 +73,9 @@ def serve(
     settings = load_settings(data_dir=data_dir, host=host, port=port)
     if workers is not None:
         settings.queue.workers = workers
+    if settings.host not in ("127.0.0.1", "localhost", "::1"):
+        err.print(f"[yellow]warning:[/] listening on {settings.host} without access control: "
+                  "anyone who can reach this port can upload, read and delete media")  # fmt: skip
     application = create_app(settings)
     pid_file = _pid_file(settings)
     pid_file.write_text(str(os.getpid()))
