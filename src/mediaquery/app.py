@@ -100,7 +100,7 @@ def _start_background(app: FastAPI, ctx: Context, stop: threading.Event) -> list
         t.daemon = True
         t.start()
     if s.queue.workers > 0:
-        app.state.pool = WorkerPool(s)
+        app.state.pool = WorkerPool(s, on_worker_death=lambda: recover_orphans(ctx.engine))
         app.state.pool.start()
     return threads
 

@@ -7,6 +7,7 @@ import multiprocessing as mp
 import signal
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 
 from mediaquery.config import Settings
@@ -38,8 +39,12 @@ def _worker_main(settings_json: str, index: int) -> None:
 class WorkerPool:
     """Starts N worker processes and restarts any that die (a crash in a decoder, say)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, on_worker_death: Callable[[], object] | None = None
+    ) -> None:
         self.settings = settings
+        # called when a worker died: its job can be requeued now instead of at lease expiry
+        self.on_worker_death = on_worker_death
         self._mp = mp.get_context("spawn")
         self._procs: list[BaseProcess] = []
         self._monitor: threading.Thread | None = None
@@ -68,6 +73,8 @@ class WorkerPool:
                 if not proc.is_alive() and not self._closing.is_set():
                     log.warning("worker %s exited with %s; restarting", i, proc.exitcode)
                     self._procs[i] = self._spawn(i)
+                    if self.on_worker_death is not None:
+                        self.on_worker_death()
 
     @property
     def alive(self) -> int:
