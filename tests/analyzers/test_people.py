@@ -11,7 +11,8 @@ from PIL import Image
 
 from mediaquery.analyzers.people import PeopleAnalyzer
 from mediaquery.decode import decode_image
-from mediaquery.domain import Box, Findings, LabelFinding
+from mediaquery.domain import Findings, LabelFinding
+from mq_geometry import iou
 
 skimage_data = pytest.importorskip("skimage.data")
 
@@ -24,21 +25,6 @@ HEAD_CROP = (140, 20, 310, 200)  # the astronaut's head with her hair, for compo
 def photo(name: str) -> Image.Image:
     loader: Callable[[], np.ndarray] = getattr(skimage_data, name)
     return Image.fromarray(loader()).convert("RGB")
-
-
-def iou(box: Box, size: tuple[int, int], ref: tuple[float, float, float, float]) -> float:
-    w, h = size
-    x0, y0, x1, y1 = (
-        box.left * w,
-        box.top * h,
-        (box.left + box.width) * w,
-        (box.top + box.height) * h,
-    )
-    iw = max(0.0, min(x1, ref[2]) - max(x0, ref[0]))
-    ih = max(0.0, min(y1, ref[3]) - max(y0, ref[1]))
-    inter = iw * ih
-    union = (x1 - x0) * (y1 - y0) + (ref[2] - ref[0]) * (ref[3] - ref[1]) - inter
-    return inter / union
 
 
 def label(findings: Findings, name: str) -> LabelFinding:

@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 from mediaquery.analyzers import text as text_module
 from mediaquery.analyzers.text import TextAnalyzer
 from mediaquery.domain import Box
+from mq_geometry import iou
 
 skimage_data = pytest.importorskip("skimage.data")
 pytestmark = pytest.mark.model
@@ -37,20 +38,6 @@ def write(img: Image.Image, xy: tuple[int, int], words: str, size: int, **kw: An
     draw.text(xy, words, font=font(size), fill=kw.get("fill", "black"))
     left, top, right, bottom = draw.textbbox(xy, words, font=font(size))
     return (left, top, right, bottom)
-
-
-def iou(box: Box, size: tuple[int, int], ref: Rect) -> float:
-    w, h = size
-    x0, y0, x1, y1 = (
-        box.left * w,
-        box.top * h,
-        (box.left + box.width) * w,
-        (box.top + box.height) * h,
-    )
-    iw = max(0.0, min(x1, ref[2]) - max(x0, ref[0]))
-    ih = max(0.0, min(y1, ref[3]) - max(y0, ref[1]))
-    inter = iw * ih
-    return inter / ((x1 - x0) * (y1 - y0) + (ref[2] - ref[0]) * (ref[3] - ref[1]) - inter)
 
 
 def texts(lines: object) -> list[str]:

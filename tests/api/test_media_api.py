@@ -253,7 +253,8 @@ def test_newest_first_paging(api: TestClient) -> None:
 
 
 def test_items_named_like_a_route_suffix_stay_reachable(api: TestClient) -> None:
-    api.put("/v1/media/album/similar", content=RED)
-    r = api.get("/v1/media/album/similar")
-    assert r.status_code == 200 and r.json()["name"] == "album/similar"
+    for suffix in ("similar", "labels", "poster", "file", "thumbnail"):
+        api.put(f"/v1/media/album/{suffix}", content=RED)
+        r = api.get(f"/v1/media/album/{suffix}")
+        assert r.status_code == 200 and r.json()["name"] == f"album/{suffix}", suffix
     assert api.get("/v1/media/album").status_code == 404

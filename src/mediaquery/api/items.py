@@ -30,3 +30,17 @@ def load_public(conn: Connection, name: str, min_confidence: float) -> MediaPubl
         for label in row.labels:
             label["segments"] = segments.get(label["name"], [])
     return MediaPublic.of(row, attach_details(conn, row))
+
+
+def resolve(
+    conn: Connection, name: str, suffix: str, min_confidence: float
+) -> MediaRow | MediaPublic:
+    """The media row a `/{name}/{suffix}` route is about. Names may contain `/`, so when no
+    `name` exists but an item literally named `name/suffix` does, that item is the answer."""
+    row = repo.get_media(conn, name)
+    if row is not None:
+        return row
+    literal = f"{name}/{suffix}"
+    if repo.get_media(conn, literal) is not None:
+        return load_public(conn, literal, min_confidence)
+    raise NotFound(f"NotFoundError: Media file ({name}) not found")

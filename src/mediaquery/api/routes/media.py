@@ -10,10 +10,9 @@ from fastapi.concurrency import run_in_threadpool
 
 import mediaquery.api.convertors  # noqa: F401 - registers the {name:name} convertor
 from mediaquery.api.deps import ConnDep, CtxDep
-from mediaquery.api.items import load_public
+from mediaquery.api.items import load_public, resolve
 from mediaquery.api.schemas import MediaPage, MediaPublic, SimilarItem, SimilarMedia, UploadResult
-from mediaquery.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
-from mediaquery.index import repo
+from mediaquery.errors import BadRequest, Conflict, PayloadTooLarge
 from mediaquery.index.query import MediaFilter, list_media
 from mediaquery.index.similar import similar_media
 from mediaquery.ingest.uploads import check_upload, delete_object, store_upload
@@ -75,12 +74,9 @@ def similar_items(
     limit: Annotated[int, Query(ge=1, le=100, description="How many")] = 10,
 ) -> SimilarMedia | MediaPublic:
     """The media that look most alike (cosine similarity of image embeddings), best first."""
-    row = repo.get_media(conn, name)
-    if row is None and repo.get_media(conn, f"{name}/similar") is not None:
-        # a media item literally named ".../similar" wins over the route
-        return load_public(conn, f"{name}/similar", ctx.settings.labels.default_min_confidence)
-    if row is None:
-        raise NotFound(f"NotFoundError: Media file ({name}) not found")
+    row = resolve(conn, name, "similar", ctx.settings.labels.default_min_confidence)
+    if isinstance(row, MediaPublic):
+        return row
     found = similar_media(conn, row.id, limit)
     if found is None:
         raise Conflict(f"{name} has no image embedding yet (status: {row.status})")

@@ -7,31 +7,23 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse
-from sqlalchemy import Connection
+from fastapi.responses import FileResponse, JSONResponse
 
 import mediaquery.api.convertors  # noqa: F401 - registers the {name:name} convertor
 from mediaquery.api.deps import ConnDep, CtxDep
-from mediaquery.api.schemas import LabelsAt
+from mediaquery.api.items import resolve
+from mediaquery.api.schemas import LabelsAt, MediaPublic
 from mediaquery.context import Context
-from mediaquery.errors import BadRequest, Conflict, NotFound
-from mediaquery.index import repo
-from mediaquery.index.repo import MediaRow
+from mediaquery.errors import BadRequest
 from mediaquery.index.video import labels_at, segments_of, timestamps_of
+from mediaquery.thumbnails import thumbnail_path
 
 router = APIRouter(prefix="/v1/media", tags=["video"])
 
 
-def find(conn: Connection, name: str) -> MediaRow:
-    """The media row or the sample's 404."""
-    row = repo.get_media(conn, name)
-    if row is None:
-        raise NotFound(f"NotFoundError: Media file ({name}) not found")
-    return row
-
-
-@router.get("/{name:name}/labels", response_model=LabelsAt)
+@router.get("/{name:name}/labels")
 def video_labels(
+    ctx: CtxDep,
     conn: ConnDep,
     name: str,
     at_ms: Annotated[
@@ -40,9 +32,11 @@ def video_labels(
     aggregate: Annotated[
         Literal["segments", "timestamps"], Query(description="Like Rekognition's AggregateBy")
     ] = "segments",
-) -> LabelsAt:
+) -> LabelsAt | MediaPublic:
     """Labels of a video over time: at one moment (`at_ms`), as segments, or per timestamp."""
-    row = find(conn, name)
+    row = resolve(conn, name, "labels", ctx.settings.labels.default_min_confidence)
+    if isinstance(row, MediaPublic):
+        return row
     if row.type != "video":
         raise BadRequest(f"{name} is an {row.type}, not a video")
     if at_ms is not None:
@@ -54,27 +48,20 @@ def video_labels(
     return LabelsAt(name=name, at_ms=at_ms, aggregate=aggregate, labels=found)
 
 
-@router.get("/{name:name}/poster", response_class=FileResponse)
-async def poster(ctx: CtxDep, name: str) -> FileResponse:
+@router.get("/{name:name}/poster", response_class=FileResponse, response_model=None)
+async def poster(ctx: CtxDep, name: str) -> FileResponse | JSONResponse:
     """A poster frame of a video (JPEG, longer side 320), made once and cached."""
-    path = await run_in_threadpool(_poster, ctx, name)
-    return FileResponse(path, media_type="image/jpeg")
+    found = await run_in_threadpool(_poster, ctx, name)
+    if isinstance(found, MediaPublic):
+        return JSONResponse(found.model_dump(mode="json"))
+    return FileResponse(found, media_type="image/jpeg")
 
 
-def _poster(ctx: Context, name: str) -> Path:
-    from mediaquery.video.decode import poster_jpeg
-
+def _poster(ctx: Context, name: str) -> Path | MediaPublic:
     with ctx.engine.connect() as conn:
-        row = find(conn, name)
+        row = resolve(conn, name, "poster", ctx.settings.labels.default_min_confidence)
+    if isinstance(row, MediaPublic):
+        return row
     if row.type != "video":
         raise BadRequest(f"{name} is an {row.type}, not a video")
-    cached = ctx.settings.thumbnail_dir / f"{row.etag}.poster.jpg"
-    if not cached.exists():
-        source = ctx.storage.local_path(name)
-        if source is None or not source.exists():
-            raise Conflict(f"{name} is indexed but its file is gone")
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(".tmp")
-        tmp.write_bytes(poster_jpeg(source))
-        tmp.replace(cached)
-    return cached
+    return thumbnail_path(ctx, row)  # a video's thumbnail is its poster frame
