@@ -181,11 +181,8 @@ def list_cmd(
 ) -> None:
     """List media with their labels."""
     ctx = _ctx(data_dir)
-    min_conf = (
-        ctx.settings.labels.default_min_confidence if min_confidence is None else min_confidence
-    )
-    f = MediaFilter(prefix=prefix, type=type, labels=label or [], min_confidence=min_conf,
-                    status=status)  # fmt: skip
+    f = MediaFilter(prefix=prefix, type=type, labels=label or [], status=status,
+                    min_confidence=ctx.settings.labels.threshold(min_confidence))  # fmt: skip
     with ctx.engine.connect() as conn:
         rows = list_media(conn, f).items
     if as_json:

@@ -23,6 +23,10 @@ class LabelSettings(BaseModel):
         "asks for another `min_confidence`.",
     )
 
+    def threshold(self, asked: float | None) -> float:
+        """The confidence a query asked for, or the default one."""
+        return self.default_min_confidence if asked is None else asked
+
 
 class QueueSettings(BaseModel):
     """The embedded job queue."""

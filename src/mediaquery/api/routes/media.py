@@ -10,45 +10,23 @@ from fastapi.concurrency import run_in_threadpool
 
 import mediaquery.api.convertors  # noqa: F401 - registers the {name:name} convertor
 from mediaquery.api.deps import ConnDep, CtxDep
+from mediaquery.api.filters import Confidence, FilterDep
 from mediaquery.api.items import load_public, resolve
 from mediaquery.api.schemas import MediaPage, MediaPublic, SimilarItem, SimilarMedia, UploadResult
 from mediaquery.errors import BadRequest, Conflict, PayloadTooLarge
-from mediaquery.index.query import MediaFilter, list_media
+from mediaquery.index.query import list_media
 from mediaquery.index.similar import similar_media
 from mediaquery.ingest.uploads import check_upload, delete_object, store_upload
 
 router = APIRouter(prefix="/v1/media", tags=["media"])
 
 SPOOL_BYTES = 8 * 1024 * 1024
-Confidence = Annotated[
-    float | None, Query(ge=0, le=100, description="Only labels at or above this (0-100)")
-]
-MediaTypeQ = Annotated[Literal["image", "video", "unknown"] | None, Query(description="Media type")]
-TextQ = Annotated[
-    str | None, Query(description="Words that the text found in the media contains (all of them)")
-]
-ModerationQ = Annotated[
-    str | None,
-    Query(description="none, any, or a moderation label (e.g. Explicit Nudity, Suggestive)"),
-]
-StatusQ = Annotated[
-    Literal["pending", "processing", "done", "failed"] | None, Query(description="Status")
-]
 
 
 @router.get("", response_model=MediaPage)
 def list_items(
-    ctx: CtxDep,
     conn: ConnDep,
-    prefix: Annotated[str | None, Query(description="Name prefix")] = None,
-    type: MediaTypeQ = None,
-    label: Annotated[list[str] | None, Query(description="Label or alias; repeat for AND")] = None,
-    min_confidence: Confidence = None,
-    status: StatusQ = None,
-    text: TextQ = None,
-    moderation: ModerationQ = None,
-    from_ms: Annotated[int | None, Query(ge=0, description="With label: seen from (video)")] = None,
-    to_ms: Annotated[int | None, Query(ge=0, description="With label: seen before (video)")] = None,
+    f: FilterDep,
     limit: Annotated[int, Query(ge=1, le=1000, description="Page size")] = 100,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     order: Annotated[
@@ -56,12 +34,6 @@ def list_items(
     ] = "name",
 ) -> MediaPage:
     """List media by name or newest first, filtered (AND) and paged with a cursor."""
-    min_conf = (
-        ctx.settings.labels.default_min_confidence if min_confidence is None else min_confidence
-    )
-    f = MediaFilter(prefix=prefix or None, type=type, labels=[x for x in label or [] if x],
-                    min_confidence=min_conf, status=status, text=text or None,
-                    moderation=moderation or None, from_ms=from_ms, to_ms=to_ms)  # fmt: skip
     page = list_media(conn, f, limit=limit, cursor=cursor, order=order)
     return MediaPage(items=[MediaPublic.of(r) for r in page.items], next_cursor=page.next_cursor)
 
@@ -88,10 +60,7 @@ def get_item(
     ctx: CtxDep, conn: ConnDep, name: str, min_confidence: Confidence = None
 ) -> MediaPublic:
     """One media item with status, labels (confidence, parents, aliases) and provenance."""
-    min_conf = (
-        ctx.settings.labels.default_min_confidence if min_confidence is None else min_confidence
-    )
-    return load_public(conn, name, min_conf)
+    return load_public(conn, name, ctx.settings.labels.threshold(min_confidence))
 
 
 def _item(ctx: CtxDep, name: str) -> MediaPublic:
