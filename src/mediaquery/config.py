@@ -65,6 +65,43 @@ class WebhookSettings(BaseModel):
     timeout: float = Field(10.0, gt=0, description="Seconds to wait for the endpoint")
 
 
+class CelerySettings(BaseModel):
+    """Celery workers (scale-out); used when `broker_url` is set."""
+
+    image_queue: str = Field("mediaquery.images", description="Queue for image jobs.")
+    video_queue: str = Field(
+        "mediaquery.videos", description="Queue for video jobs, so long videos never starve photos."
+    )
+    visibility_timeout: float = Field(
+        21600.0,
+        gt=0,
+        description="Redis: seconds before an unacknowledged job is delivered again; longer "
+        "than the longest job.",
+    )
+    concurrency: int = Field(1, ge=1, description="Processes per `mediaquery worker`.")
+
+
+class AuthSettings(BaseModel):
+    """API keys (`mediaquery keys create`)."""
+
+    required: bool | None = Field(
+        None,
+        description="Require an API key; default: whenever the server listens beyond loopback "
+        "or a key exists.",
+    )
+
+
+class ModelSettings(BaseModel):
+    """The catalogue of downloadable models (`mediaquery models`)."""
+
+    auto_pull: bool = Field(
+        False, description="Download catalogue models an enabled analyzer needs at start-up."
+    )
+    mirror: str | None = Field(
+        None, description="Base URL that replaces every catalogue source (an internal mirror)."
+    )
+
+
 class Settings(BaseSettings):
     """All options of mediaquery. Environment variables use the MEDIAQUERY_ prefix and `__`
     between section and field, e.g. MEDIAQUERY_QUEUE__WORKERS=4."""
@@ -80,6 +117,19 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=0, le=65535, description="Port the server listens on.")
     database_url: str | None = Field(
         None, description="SQLAlchemy URL of the index; default: SQLite at DATA_DIR/index.db."
+    )
+    storage_url: str | None = Field(
+        None,
+        description="Bucket: s3://bucket[/prefix]?endpoint_url=...&region=...; default: the "
+        "local folder DATA_DIR/media.",
+    )
+    broker_url: str | None = Field(
+        None,
+        description="Celery broker (redis:// or amqp://); when set, `serve` only enqueues and "
+        "`mediaquery worker` runs the jobs.",
+    )
+    s3_events_token: str | None = Field(
+        None, description="Bearer token that POST /v1/events/s3 requires (unset: endpoint off)."
     )
     max_upload_bytes: int = Field(
         200 * 1024 * 1024, gt=0, description="Largest accepted upload; larger ones get 413."
@@ -104,6 +154,9 @@ class Settings(BaseSettings):
     labels: LabelSettings = Field(default_factory=LabelSettings)  # type: ignore[arg-type]
     queue: QueueSettings = Field(default_factory=QueueSettings)  # type: ignore[arg-type]
     video: VideoSettings = Field(default_factory=VideoSettings)  # type: ignore[arg-type]
+    celery: CelerySettings = Field(default_factory=CelerySettings)  # type: ignore[arg-type]
+    auth: AuthSettings = Field(default_factory=AuthSettings)  # type: ignore[arg-type]
+    models: ModelSettings = Field(default_factory=ModelSettings)  # type: ignore[arg-type]
 
     @property
     def media_dir(self) -> Path:

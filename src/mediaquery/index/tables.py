@@ -217,3 +217,36 @@ video_chunks = Table(
     Column("finished_at", Float, nullable=True),
     PrimaryKeyConstraint("media_id", "chunk"),
 )
+
+# API keys: only a SHA-256 of the secret is kept; `key_id` is the public prefix shown in lists.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("scopes", JSON, nullable=False),  # subset of ["read", "write", "admin"]
+    Column("created_at", Float, nullable=False),
+    Column("last_used_at", Float, nullable=True),
+    Column("revoked_at", Float, nullable=True),
+)
+
+# The newest S3 event `sequencer` seen per object key: older, reordered events are dropped.
+# Kept after an object is deleted, so a late "created" event cannot resurrect it.
+object_sequencers = Table(
+    "object_sequencers",
+    metadata,
+    Column("name", String(1024), primary_key=True),
+    Column("sequencer", String(64), nullable=False),
+    Column("deleted", Integer, nullable=False, server_default="0"),
+    Column("updated_at", Float, nullable=False),
+)
+
+# Small key/value state for restartable long operations (e.g. an S3 reconcile's page marker).
+service_state = Table(
+    "service_state",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("value", JSON, nullable=True),
+    Column("updated_at", Float, nullable=False),
+)

@@ -1,0 +1,1 @@
+"""Downloadable models: the catalogue, the on-disk store, pulls and imports."""
