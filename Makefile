@@ -4,7 +4,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench install browser clean
+.PHONY: run test lint bench install browser services clean
+
+# Real services for the tests (scripts/ci_services.sh brings them up on a fresh machine). A test
+# whose service URL is unset skips and says so; `make test` sets them all, so nothing skips.
+TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+TEST_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672//
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +35,18 @@ browser:
 		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
 		|| echo "chromium not installed: browser tests will be skipped"
 
-test: lint browser  ## install, lint, type-check and run the whole suite (slow and model tests included)
-	$(BIN)/python -m pytest
+services:
+	bash scripts/ci_services.sh
+
+# The whole suite twice: the index on SQLite, then on PostgreSQL (a schema per test). Both
+# passes share one model cache, built once per run.
+test: lint browser services  ## install, lint, type-check and run the whole suite on both databases
+	@models=$$(mktemp -d) && trap 'rm -rf "$$models"' EXIT \
+	&& export MEDIAQUERY_TEST_MODEL_CACHE="$$models" MEDIAQUERY_TEST_REDIS_URL='$(TEST_REDIS_URL)' \
+		MEDIAQUERY_TEST_AMQP_URL='$(TEST_AMQP_URL)' \
+	&& echo "== pytest, index on SQLite" && $(BIN)/python -m pytest \
+	&& echo "== pytest, index on PostgreSQL ($(TEST_DATABASE_URL))" \
+	&& MEDIAQUERY_TEST_DATABASE_URL='$(TEST_DATABASE_URL)' $(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/images.py

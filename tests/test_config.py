@@ -29,6 +29,7 @@ def test_every_setting_is_documented(name: str) -> None:
 
 
 def test_environment_sets_nested_options(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("MEDIAQUERY_DATABASE_URL", raising=False)  # set by conftest on PostgreSQL
     monkeypatch.setenv("MEDIAQUERY_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("MEDIAQUERY_QUEUE__WORKERS", "5")
     monkeypatch.setenv("MEDIAQUERY_LABELS__FLOOR", "7.5")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Pool, create_engine, event
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -25,7 +26,20 @@ def make_engine(url: str) -> Engine:
         # pysqlite's own transaction handling defers BEGIN; take it over so writes lock up-front
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    if url.startswith(("postgresql://", "postgres://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]  # the driver we ship
+    engine = create_engine(url, pool_pre_ping=True)
+    # An engine nobody disposes (a short CLI command) still closes its server connections
+    # when it is collected, instead of leaving that to each connection's garbage collection.
+    pools = [engine.pool]
+    event.listen(engine, "engine_disposed", lambda e: pools.append(e.pool))
+    weakref.finalize(engine, _dispose_pools, pools)
+    return engine
+
+
+def _dispose_pools(pools: list[Pool]) -> None:
+    for pool in pools:
+        pool.dispose()
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -43,10 +57,22 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+# pg_advisory_xact_lock(class, key): one write lock per schema, i.e. per index.
+_PG_WRITE_LOCK = "SELECT pg_advisory_xact_lock(7411, hashtext(coalesce(current_schema(), '')))"
+
+
 @contextmanager
-def write_tx(engine: Engine) -> Iterator[Connection]:
-    """A transaction that takes SQLite's write lock up-front, so it never fails to upgrade."""
+def write_tx(engine: Engine, *, exclusive: bool = True) -> Iterator[Connection]:
+    """A transaction that takes the index's write lock up-front, so it never fails to upgrade.
+
+    SQLite has one writer at a time (BEGIN IMMEDIATE). PostgreSQL gets the same guarantee from
+    a transaction-scoped advisory lock, so read-then-write code (dedupe on enqueue, the last
+    video chunk merging, event ids growing in commit order for SSE and webhooks) is correct on
+    both. `exclusive=False` skips that lock on PostgreSQL, for code that locks rows itself
+    (claiming jobs with FOR UPDATE SKIP LOCKED)."""
     with engine.connect().execution_options(mq_write=True) as conn, conn.begin():
+        if exclusive and conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(_PG_WRITE_LOCK)
         yield conn
 
 
@@ -55,5 +81,7 @@ def migrate(engine: Engine) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(_PG_WRITE_LOCK)  # several processes may start at once
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

@@ -5,10 +5,22 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, exists, func, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
 
 from mediaquery.errors import BadRequest, InvalidCursor
 from mediaquery.index.repo import MEDIA_COLUMNS, MediaRow, attach_labels, media_row
@@ -38,9 +50,16 @@ class Page:
     next_cursor: str | None
 
 
-def _prefix_bound(prefix: str) -> str:
+def _prefix_bound(prefix: str) -> str | None:
     # The smallest string greater than every string starting with prefix (for index ranges).
-    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    last = ord(prefix[-1])
+    return prefix[:-1] + chr(last + 1) if last < 0x10FFFF else None
+
+
+def _has_nul(f: MediaFilter) -> bool:
+    # No name, label or word holds NUL, and PostgreSQL cannot even be asked about one.
+    values = [f.prefix, f.type, f.status, f.text, f.moderation, *f.labels]
+    return any(v is not None and "\x00" in v for v in values)
 
 
 def _moderation_condition(value: str) -> ColumnElement[bool]:
@@ -55,18 +74,46 @@ def _moderation_condition(value: str) -> ColumnElement[bool]:
     )
 
 
-def _conditions(f: MediaFilter, dialect: str) -> list[ColumnElement[bool]]:
+# SQLite keeps no per-value statistics, so it plans every label alike: it walks media in page
+# order and tests each item, which reads nearly all of them before a rare label fills a page
+# (~1 s at a million media). A label with fewer matches than this is read from its index and
+# sorted instead (a few ms at most). PostgreSQL makes that choice itself from its statistics.
+SELECTIVE = 10_000
+
+
+def _selective_labels(conn: Connection, f: MediaFilter) -> set[str]:
+    """The labels of `f` that SQLite should find through label_terms rather than test per item."""
+    if conn.dialect.name != "sqlite" or f.from_ms is not None or f.to_ms is not None:
+        return set()
+    found = set()
+    for lab in f.labels:
+        first = (
+            select(literal(1))
+            .where(label_terms.c.term == lab.strip().casefold(),
+                   label_terms.c.confidence >= f.min_confidence)
+            .limit(SELECTIVE)
+            .subquery()
+        )  # fmt: skip
+        if conn.execute(select(func.count()).select_from(first)).scalar_one() < SELECTIVE:
+            found.add(lab)
+    return found
+
+
+def _conditions(
+    f: MediaFilter, dialect: str, selective: Collection[str] = ()
+) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = []
     if f.text:
         conds.append(text_condition(dialect, f.text))
     if f.moderation:
         conds.append(_moderation_condition(f.moderation))
     if f.prefix:
-        conds += [
-            media.c.name >= f.prefix,
-            media.c.name < _prefix_bound(f.prefix),
-            func.substr(media.c.name, 1, len(f.prefix)) == f.prefix,
-        ]
+        # a range the name index serves, then the exact test (byte order on every backend)
+        conds.append(media.c.name >= f.prefix)
+        bound = _prefix_bound(f.prefix)
+        if bound is not None:
+            conds.append(media.c.name < bound)
+        conds.append(func.substr(media.c.name, 1, len(f.prefix)) == f.prefix)
     if f.type:
         conds.append(media.c.type == f.type)
     if f.status:
@@ -78,6 +125,14 @@ def _conditions(f: MediaFilter, dialect: str) -> list[ColumnElement[bool]]:
         if timed:
             conds.append(seen_between(lab, f.from_ms, f.to_ms, f.min_confidence))
             continue
+        if lab in selective:  # IN (...): SQLite reads the matches first, then sorts them
+            conds.append(media.c.id.in_(
+                select(label_terms.c.media_id).where(
+                    label_terms.c.term == lab.strip().casefold(),
+                    label_terms.c.confidence >= f.min_confidence,
+                )
+            ))  # fmt: skip
+            continue
         conds.append(
             exists().where(
                 label_terms.c.term == lab.strip().casefold(),
@@ -85,7 +140,11 @@ def _conditions(f: MediaFilter, dialect: str) -> list[ColumnElement[bool]]:
                 label_terms.c.confidence >= f.min_confidence,
             )
         )
-    return conds
+    return [false()] if _has_nul(f) else conds
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and -(2**63) <= value < 2**63  # fits every backend's ids
 
 
 def encode_cursor(position: dict[str, Any]) -> str:
@@ -98,8 +157,10 @@ def decode_cursor(cursor: str, order: str) -> dict[str, Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        valid = isinstance(data["after"], str) and (
-            order == "name" or (isinstance(data["t"], float | int) and isinstance(data["i"], int))
+        valid = (
+            isinstance(data["after"], str)
+            and "\x00" not in data["after"]
+            and (order == "name" or (isinstance(data["t"], float | int) and _is_id(data["i"])))
         )
     except (ValueError, KeyError, TypeError, binascii.Error) as exc:
         raise InvalidCursor("Cursor is not valid; use next_cursor from a previous page") from exc
@@ -128,7 +189,7 @@ def list_media(
     order: str = "name",
 ) -> Page:
     """One page of media in name order or newest first (keyset paging), labels attached."""
-    conds = _conditions(f, conn.dialect.name)
+    conds = _conditions(f, conn.dialect.name, _selective_labels(conn, f))
     if cursor:
         conds.append(_after(decode_cursor(cursor, order), order))
     by = [media.c.name] if order == "name" else [media.c.created_at.desc(), media.c.id.desc()]
@@ -148,7 +209,9 @@ def list_media(
 
 def label_facets(conn: Connection, f: MediaFilter, limit: int = 100) -> list[dict[str, Any]]:
     """Label names with the number of matching media that carry each one, most common first."""
-    matching = select(media.c.id).where(and_(true(), *_conditions(f, conn.dialect.name)))
+    # Facets count every match, so SQLite starts from each label's matches, never from all media.
+    drive = f.labels if conn.dialect.name == "sqlite" else ()
+    matching = select(media.c.id).where(and_(true(), *_conditions(f, conn.dialect.name, drive)))
     count = func.count(func.distinct(labels.c.media_id))
     q = (
         select(labels.c.name, count.label("count"), func.max(labels.c.confidence).label("max"))

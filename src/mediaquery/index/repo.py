@@ -56,6 +56,8 @@ def media_row(r: Any) -> MediaRow:
 
 def get_media(conn: Connection, name: str) -> MediaRow | None:
     """The media row by name, without labels."""
+    if "\x00" in name:
+        return None  # never a valid name, and PostgreSQL text cannot hold it
     r = conn.execute(select(*MEDIA_COLUMNS).where(media.c.name == name)).first()
     return media_row(r) if r else None
 
@@ -147,11 +149,12 @@ def attach_labels(conn: Connection, rows: list[MediaRow], min_confidence: float)
 def attach_analyses(conn: Connection, row: MediaRow) -> None:
     """Fill the provenance of one row: which analyzer versions ran, when, how long."""
     q = (
-        select(analyses.c.analyzer, analyses.c.version, analyses.c.ran_at, analyses.c.duration_ms)
+        select(analyses.c.analyzer, analyses.c.version, analyses.c.ran_at, analyses.c.duration_ms,
+               analyses.c.status, analyses.c.reason)
         .where(analyses.c.media_id == row.id)
         .order_by(analyses.c.analyzer)
-    )
-    row.analyses = [dict(r._mapping) for r in conn.execute(q)]
+    )  # fmt: skip
+    row.analyses = [{**r._mapping, "status": r.status or "done"} for r in conn.execute(q)]
 
 
 def all_media_versions(conn: Connection) -> dict[str, str]:

@@ -18,13 +18,15 @@ from sqlalchemy import (
     Text,
 )
 
+from mediaquery.index.coltypes import Id, name_type, version_type
+
 metadata = MetaData()
 
 media = Table(
     "media",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("name", String(1024), nullable=False, unique=True),
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", name_type(1024), nullable=False, unique=True),
     Column("type", String(16), nullable=False),
     Column("content_type", String(100), nullable=False),
     Column("size", BigInteger, nullable=False),
@@ -48,15 +50,15 @@ media = Table(
 labels = Table(
     "labels",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("media_id", Integer, ForeignKey("media.id", ondelete="CASCADE"), nullable=False),
-    Column("name", String(200), nullable=False),
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("media_id", Id, ForeignKey("media.id", ondelete="CASCADE"), nullable=False),
+    Column("name", name_type(200), nullable=False),
     Column("confidence", Float, nullable=False),
     Column("parents", JSON, nullable=False),
     Column("aliases", JSON, nullable=False),
     Column("category", String(50), nullable=False),
     Column("analyzer", String(50), nullable=False),
-    Column("analyzer_version", String(50), nullable=False),
+    Column("analyzer_version", version_type(), nullable=False),
     Column("boxes", JSON, nullable=True),
     Index("ix_labels_media", "media_id", "confidence"),
 )
@@ -66,11 +68,11 @@ labels = Table(
 label_terms = Table(
     "label_terms",
     metadata,
-    Column("term", String(200), nullable=False),
-    Column("media_id", Integer, ForeignKey("media.id", ondelete="CASCADE"), nullable=False),
+    Column("term", name_type(200), nullable=False),
+    Column("media_id", Id, ForeignKey("media.id", ondelete="CASCADE"), nullable=False),
     Column("confidence", Float, nullable=False),
     Column("analyzer", String(50), nullable=False),
-    Column("label", String(200), nullable=False),  # the label's display name
+    Column("label", name_type(200), nullable=False),  # the label's display name
     Index("ix_label_terms_term_media", "term", "media_id", "confidence"),
     Index("ix_label_terms_media", "media_id", "analyzer"),
 )
@@ -79,20 +81,23 @@ label_terms = Table(
 analyses = Table(
     "analyses",
     metadata,
-    Column("media_id", Integer, ForeignKey("media.id", ondelete="CASCADE"), primary_key=True),
+    Column("media_id", Id, ForeignKey("media.id", ondelete="CASCADE"), primary_key=True),
     Column("analyzer", String(50), primary_key=True),
-    Column("version", String(50), nullable=False),
+    Column("version", version_type(), nullable=False),
     Column("etag", String(64), nullable=False),
     Column("ran_at", Float, nullable=False),
     Column("duration_ms", Float, nullable=False),
+    # NULL: it ran; "unavailable": skipped because a model it needs is missing (see reason)
+    Column("status", String(20), nullable=True),
+    Column("reason", Text, nullable=True),
 )
 
 jobs = Table(
     "jobs",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("id", Id, primary_key=True, autoincrement=True),
     Column("kind", String(30), nullable=False),
-    Column("media_name", String(1024), nullable=False),
+    Column("media_name", name_type(1024), nullable=False),
     Column("etag", String(64), nullable=False),
     Column("state", String(16), nullable=False),  # queued | running | done | failed
     Column("attempts", Integer, nullable=False, server_default="0"),
@@ -114,16 +119,16 @@ jobs = Table(
 moderation_labels = Table(
     "moderation_labels",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("media_id", Integer, ForeignKey("media.id", ondelete="CASCADE"), nullable=False),
-    Column("name", String(200), nullable=False),
-    Column("name_key", String(200), nullable=False),
-    Column("parent_key", String(200), nullable=True),
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("media_id", Id, ForeignKey("media.id", ondelete="CASCADE"), nullable=False),
+    Column("name", name_type(200), nullable=False),
+    Column("name_key", name_type(200), nullable=False),
+    Column("parent_key", name_type(200), nullable=True),
     Column("confidence", Float, nullable=False),
     Column("parents", JSON, nullable=False),
     Column("boxes", JSON, nullable=True),
     Column("analyzer", String(50), nullable=False),
-    Column("analyzer_version", String(50), nullable=False),
+    Column("analyzer_version", version_type(), nullable=False),
     Index("ix_moderation_media", "media_id"),
     Index("ix_moderation_name", "name_key", "media_id"),
     Index("ix_moderation_parent", "parent_key", "media_id"),
@@ -132,8 +137,8 @@ moderation_labels = Table(
 text_lines = Table(
     "text_lines",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("media_id", Integer, ForeignKey("media.id", ondelete="CASCADE"), nullable=False),
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("media_id", Id, ForeignKey("media.id", ondelete="CASCADE"), nullable=False),
     Column("line_no", Integer, nullable=False),
     Column("text", Text, nullable=False),
     Column("confidence", Float, nullable=False),
@@ -147,7 +152,7 @@ text_lines = Table(
 embeddings = Table(
     "embeddings",
     metadata,
-    Column("media_id", Integer, ForeignKey("media.id", ondelete="CASCADE"), nullable=False),
+    Column("media_id", Id, ForeignKey("media.id", ondelete="CASCADE"), nullable=False),
     Column("analyzer", String(50), nullable=False),
     Column("dim", Integer, nullable=False),
     Column("vector", LargeBinary, nullable=False),
@@ -159,9 +164,9 @@ embeddings = Table(
 events = Table(
     "events",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("id", Id, primary_key=True, autoincrement=True),
     Column("type", String(50), nullable=False),
-    Column("media_name", String(1024), nullable=False),
+    Column("media_name", name_type(1024), nullable=False),
     Column("payload", JSON, nullable=False),
     Column("created_at", Float, nullable=False),
 )
@@ -170,7 +175,7 @@ webhook_cursors = Table(
     "webhook_cursors",
     metadata,
     Column("url", String(2000), primary_key=True),
-    Column("last_event_id", Integer, nullable=False),
+    Column("last_event_id", Id, nullable=False),
     Column("failures", Integer, nullable=False, server_default="0"),
     Column("last_error", Text, nullable=True),
     Column("updated_at", Float, nullable=False),
@@ -180,10 +185,10 @@ webhook_cursors = Table(
 label_segments = Table(
     "label_segments",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("media_id", Integer, ForeignKey("media.id", ondelete="CASCADE"), nullable=False),
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("media_id", Id, ForeignKey("media.id", ondelete="CASCADE"), nullable=False),
     Column("analyzer", String(50), nullable=False),
-    Column("name", String(200), nullable=False),
+    Column("name", name_type(200), nullable=False),
     Column("start_ms", Integer, nullable=False),
     Column("end_ms", Integer, nullable=False),
     Column("max_confidence", Float, nullable=False),
@@ -195,10 +200,10 @@ label_segments = Table(
 label_timestamps = Table(
     "label_timestamps",
     metadata,
-    Column("media_id", Integer, ForeignKey("media.id", ondelete="CASCADE"), nullable=False),
+    Column("media_id", Id, ForeignKey("media.id", ondelete="CASCADE"), nullable=False),
     Column("analyzer", String(50), nullable=False),
     Column("ts_ms", Integer, nullable=False),
-    Column("name", String(200), nullable=False),
+    Column("name", name_type(200), nullable=False),
     Column("confidence", Float, nullable=False),
     Index("ix_label_timestamps_media_ts", "media_id", "ts_ms"),
 )
@@ -208,7 +213,7 @@ label_timestamps = Table(
 video_chunks = Table(
     "video_chunks",
     metadata,
-    Column("media_id", Integer, ForeignKey("media.id", ondelete="CASCADE"), nullable=False),
+    Column("media_id", Id, ForeignKey("media.id", ondelete="CASCADE"), nullable=False),
     Column("etag", String(64), nullable=False),
     Column("chunk", Integer, nullable=False),
     Column("start_ms", Integer, nullable=False),

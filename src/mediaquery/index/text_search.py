@@ -1,8 +1,12 @@
-"""Full-text search over the text found in media: SQLite FTS5 here, PostgreSQL text search there."""
+"""Full-text search over the text found in media: SQLite FTS5 here, PostgreSQL text search there.
+
+Both match whole words, any case, accents ignored (FTS5's unicode61 tokenizer folds them; for
+PostgreSQL the words are folded here, before `to_tsvector`, so no extension is needed)."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from sqlalchemy import ColumnElement, Connection, literal_column, text
 
@@ -10,6 +14,17 @@ from mediaquery.errors import BadRequest
 from mediaquery.index.tables import media
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _folded_words(value: str) -> list[str]:
+    """The words of `value`, lower-cased and without accents (what FTS5's unicode61 does)."""
+    out = []
+    for word in _WORD.findall(value):
+        plain = "".join(
+            ch for ch in unicodedata.normalize("NFKD", word) if not unicodedata.combining(ch)
+        )
+        out.append(plain.lower())
+    return out
 
 
 def set_text(conn: Connection, media_id: int, body: str) -> None:
@@ -20,9 +35,15 @@ def set_text(conn: Connection, media_id: int, body: str) -> None:
     if conn.dialect.name == "sqlite":
         conn.execute(text("INSERT INTO media_text(rowid, body) VALUES (:id, :body)"),
                      {"id": media_id, "body": body})  # fmt: skip
-    else:
-        conn.execute(text("INSERT INTO media_text(media_id, body) VALUES (:id, :body)"),
-                     {"id": media_id, "body": body})  # fmt: skip
+        return
+    conn.execute(
+        text(
+            "INSERT INTO media_text(media_id, body, doc) "
+            "VALUES (:id, :body, to_tsvector('simple', :words))"
+        ),
+        {"id": media_id, "body": body.replace("\x00", ""),
+         "words": " ".join(_folded_words(body))},
+    )  # fmt: skip
 
 
 def delete_text(conn: Connection, media_id: int) -> None:
@@ -41,9 +62,8 @@ def text_condition(dialect: str, query: str) -> ColumnElement[bool]:
         match = " ".join('"' + w.replace('"', '""') + '"' for w in words)
         sub = text("SELECT rowid FROM media_text WHERE media_text MATCH :q").bindparams(q=match)
         return media.c.id.in_(sub.columns(literal_column("rowid")))
-    tsq = " & ".join(words)
+    # plainto_tsquery ANDs the words and reads no operators: user input stays plain words.
     sub = text(
-        "SELECT media_id FROM media_text "
-        "WHERE to_tsvector('simple', body) @@ to_tsquery('simple', :q)"
-    ).bindparams(q=tsq)
+        "SELECT media_id FROM media_text WHERE doc @@ plainto_tsquery('simple', :q)"
+    ).bindparams(q=" ".join(_folded_words(query)))
     return media.c.id.in_(sub.columns(literal_column("media_id")))

@@ -6,6 +6,7 @@ import os
 import socket
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
@@ -106,7 +107,8 @@ def claim_many(
         ),
         jobs.c.kind.in_(kinds),
     )
-    with write_tx(engine) as conn:
+    # Rows are locked one by one (FOR UPDATE SKIP LOCKED) on PostgreSQL: no index-wide lock.
+    with write_tx(engine, exclusive=False) as conn:
         if share > 1 and limit > 1:
             waiting = conn.execute(select(func.count()).select_from(jobs).where(runnable))
             limit = max(1, min(limit, -(-int(waiting.scalar_one()) // share)))
@@ -131,7 +133,7 @@ def claim_many(
 
 def renew(engine: Engine, job_ids: list[int], worker: str, lease_seconds: float) -> bool:
     """Extend running jobs' leases; False if another worker took any of them over."""
-    with write_tx(engine) as conn:
+    with write_tx(engine, exclusive=False) as conn:
         res = conn.execute(
             update(jobs)
             .where(jobs.c.id.in_(job_ids), jobs.c.locked_by == worker, jobs.c.state == RUNNING)
@@ -183,13 +185,25 @@ def _owner_is_dead(owner: str | None, host: str) -> bool:
     parts = owner.split(":")
     if len(parts) < 3 or parts[0] != host or not parts[1].isdigit():
         return False  # another machine's worker: its lease expiry decides
+    pid = int(parts[1])
     try:
-        os.kill(int(parts[1]), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return True
     except PermissionError:
         return False
-    return False
+    return _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    """A killed process whose parent died too lingers as a zombie until init reaps it (some
+    container inits never do): it is dead all the same."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False  # no /proc (not Linux): only a reaped process counts as dead
+    fields = stat.rsplit(")", 1)[-1].split()  # after "pid (command name)"
+    return bool(fields) and fields[0] == "Z"
 
 
 def counts(conn: Connection) -> dict[str, int]:
@@ -207,3 +221,42 @@ def active_names(conn: Connection, media_names: list[str]) -> set[str]:
         )
         found.update(conn.execute(q).scalars())
     return found
+
+
+def claim_ids(engine: Engine, worker: str, lease_seconds: float, ids: list[int]) -> list[Job]:
+    """Take exactly these jobs if they are still runnable (queued and due, or running with an
+    expired lease). One guarded UPDATE: a duplicate message for a job that is done, deleted or
+    held by a live worker claims nothing, on SQLite and PostgreSQL alike (where a concurrent
+    UPDATE re-checks the condition on the row it waited for, so no index-wide lock is needed)."""
+    if not ids:
+        return []
+    now = time.time()
+    runnable = or_(
+        and_(jobs.c.state == QUEUED, jobs.c.run_after <= now),
+        and_(jobs.c.state == RUNNING, jobs.c.locked_until < now),
+    )
+    with write_tx(engine, exclusive=False) as conn:
+        rows = conn.execute(
+            update(jobs)
+            .where(jobs.c.id.in_(ids), runnable)
+            .values(state=RUNNING, attempts=jobs.c.attempts + 1, locked_by=worker,
+                    locked_until=now + lease_seconds, started_at=now, error=None)
+            .returning(*jobs.c)
+        ).all()  # fmt: skip
+    return [
+        Job(r.id, r.kind, r.media_name, r.etag, r.attempts, r.max_attempts,
+            tuple(r.analyzers) if r.analyzers is not None else None, r.params)
+        for r in sorted(rows, key=lambda r: r.id)
+    ]  # fmt: skip
+
+
+def untried_ids(conn: Connection, kind: str, limit: int) -> list[int]:
+    """The oldest due jobs of a kind that were never tried: safe to batch with another job,
+    since none of them is known to take its worker down."""
+    q = select(jobs.c.id).where(
+        jobs.c.kind == kind,
+        jobs.c.state == QUEUED,
+        jobs.c.run_after <= time.time(),
+        jobs.c.attempts == 0,
+    )
+    return list(conn.execute(q.order_by(jobs.c.id).limit(limit)).scalars())

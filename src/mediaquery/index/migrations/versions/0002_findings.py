@@ -7,6 +7,9 @@ Revises: 0001
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
+
+from mediaquery.index.coltypes import Id, name_type, version_type
 
 revision = "0002"
 down_revision = "0001"
@@ -15,9 +18,7 @@ depends_on = None
 
 
 def _media_fk() -> sa.Column:
-    return sa.Column(
-        "media_id", sa.Integer, sa.ForeignKey("media.id", ondelete="CASCADE"), nullable=False
-    )
+    return sa.Column("media_id", Id, sa.ForeignKey("media.id", ondelete="CASCADE"), nullable=False)
 
 
 def upgrade() -> None:
@@ -27,23 +28,23 @@ def upgrade() -> None:
         batch.add_column(sa.Column("analyzers", sa.JSON, nullable=True))
     op.create_table(
         "moderation_labels",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("id", Id, primary_key=True, autoincrement=True),
         _media_fk(),
-        sa.Column("name", sa.String(200), nullable=False),
-        sa.Column("name_key", sa.String(200), nullable=False),
-        sa.Column("parent_key", sa.String(200), nullable=True),
+        sa.Column("name", name_type(200), nullable=False),
+        sa.Column("name_key", name_type(200), nullable=False),
+        sa.Column("parent_key", name_type(200), nullable=True),
         sa.Column("confidence", sa.Float, nullable=False),
         sa.Column("parents", sa.JSON, nullable=False),
         sa.Column("boxes", sa.JSON, nullable=True),
         sa.Column("analyzer", sa.String(50), nullable=False),
-        sa.Column("analyzer_version", sa.String(50), nullable=False),
+        sa.Column("analyzer_version", version_type(), nullable=False),
     )
     op.create_index("ix_moderation_media", "moderation_labels", ["media_id"])
     op.create_index("ix_moderation_name", "moderation_labels", ["name_key", "media_id"])
     op.create_index("ix_moderation_parent", "moderation_labels", ["parent_key", "media_id"])
     op.create_table(
         "text_lines",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("id", Id, primary_key=True, autoincrement=True),
         _media_fk(),
         sa.Column("line_no", sa.Integer, nullable=False),
         sa.Column("text", sa.Text, nullable=False),
@@ -65,19 +66,16 @@ def upgrade() -> None:
         # one document per media: all its OCR lines; rowid = media id
         op.execute("CREATE VIRTUAL TABLE media_text USING fts5(body, tokenize='unicode61')")
     else:
+        # one document per media: its text, and the words to match as a tsvector (GIN)
         op.create_table(
             "media_text",
             sa.Column(
-                "media_id",
-                sa.Integer,
-                sa.ForeignKey("media.id", ondelete="CASCADE"),
-                primary_key=True,
-            ),  # fmt: skip
+                "media_id", Id, sa.ForeignKey("media.id", ondelete="CASCADE"), primary_key=True
+            ),
             sa.Column("body", sa.Text, nullable=False),
+            sa.Column("doc", postgresql.TSVECTOR, nullable=False),
         )
-        op.execute(
-            "CREATE INDEX ix_media_text_fts ON media_text USING gin (to_tsvector('simple', body))"
-        )
+        op.create_index("ix_media_text_doc", "media_text", ["doc"], postgresql_using="gin")
 
 
 def downgrade() -> None:

@@ -7,6 +7,8 @@ Revises: 0003
 import sqlalchemy as sa
 from alembic import op
 
+from mediaquery.index.coltypes import Id, name_type
+
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
@@ -14,9 +16,7 @@ depends_on = None
 
 
 def _media_fk() -> sa.Column:
-    return sa.Column(
-        "media_id", sa.Integer, sa.ForeignKey("media.id", ondelete="CASCADE"), nullable=False
-    )
+    return sa.Column("media_id", Id, sa.ForeignKey("media.id", ondelete="CASCADE"), nullable=False)
 
 
 def upgrade() -> None:
@@ -30,10 +30,10 @@ def upgrade() -> None:
         batch.add_column(sa.Column("end_ms", sa.Integer, nullable=True))
     op.create_table(
         "label_segments",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("id", Id, primary_key=True, autoincrement=True),
         _media_fk(),
         sa.Column("analyzer", sa.String(50), nullable=False),
-        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("name", name_type(200), nullable=False),
         sa.Column("start_ms", sa.Integer, nullable=False),
         sa.Column("end_ms", sa.Integer, nullable=False),
         sa.Column("max_confidence", sa.Float, nullable=False),
@@ -47,7 +47,7 @@ def upgrade() -> None:
         _media_fk(),
         sa.Column("analyzer", sa.String(50), nullable=False),
         sa.Column("ts_ms", sa.Integer, nullable=False),
-        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("name", name_type(200), nullable=False),
         sa.Column("confidence", sa.Float, nullable=False),
     )
     op.create_index("ix_label_timestamps_media_ts", "label_timestamps", ["media_id", "ts_ms"])
