@@ -10,14 +10,15 @@ from mediaquery.analyzers import registry
 from mediaquery.analyzers.base import Analyzer
 from mediaquery.config import Settings
 from mediaquery.index.db import make_engine, migrate
-from mediaquery.storage.local import LocalStorage
+from mediaquery.storage.base import Storage
+from mediaquery.storage.open import open_storage
 
 
 @dataclass
 class Context:
     settings: Settings
     engine: Engine
-    storage: LocalStorage
+    storage: Storage
     _analyzers: list[Analyzer] | None = field(default=None, repr=False)
 
     @property
@@ -39,4 +40,4 @@ def open_context(settings: Settings, *, run_migrations: bool = True) -> Context:
     engine = make_engine(settings.db_url)
     if run_migrations:
         migrate(engine)
-    return Context(settings, engine, LocalStorage(settings.media_dir))
+    return Context(settings, engine, open_storage(settings))

@@ -5,23 +5,27 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from PIL import Image
 
 from mediaquery.context import Context
-from mediaquery.errors import AnalysisError, Conflict
+from mediaquery.errors import AnalysisError, Conflict, NotFound
 from mediaquery.index.repo import MediaRow
 
 THUMBNAIL_SIDE = 320
 
 
-def source_path(ctx: Context, row: MediaRow) -> Path:
-    """The object's file; Conflict when the index still has it but the bucket does not."""
-    path = ctx.storage.local_path(row.name)
-    if path is None or not path.is_file():
-        raise Conflict(f"{row.name} is indexed but its file is gone")
-    return path
+@contextmanager
+def source_file(ctx: Context, row: MediaRow) -> Iterator[Path]:
+    """The object as a local file; Conflict when the index still has it but the bucket does not."""
+    try:
+        with ctx.storage.fetch(row.name) as path:
+            yield path
+    except NotFound as exc:
+        raise Conflict(f"{row.name} is indexed but its file is gone") from exc
 
 
 def thumbnail_path(ctx: Context, row: MediaRow) -> Path:
@@ -31,9 +35,9 @@ def thumbnail_path(ctx: Context, row: MediaRow) -> Path:
     cached = ctx.settings.thumbnail_dir / f"{row.etag}.jpg"
     if cached.is_file():
         return cached
-    source = source_path(ctx, row)
     try:
-        data = _video_poster(source) if row.type == "video" else _image_thumbnail(ctx, source)
+        with source_file(ctx, row) as source:
+            data = _video_poster(source) if row.type == "video" else _image_thumbnail(ctx, source)
     except AnalysisError as exc:
         raise Conflict(f"{row.name} has no thumbnail: {exc.message}") from exc
     cached.parent.mkdir(parents=True, exist_ok=True)

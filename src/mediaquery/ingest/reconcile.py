@@ -15,15 +15,25 @@ from mediaquery.index.db import write_tx
 from mediaquery.index.tables import jobs as jobs_table
 from mediaquery.index.tables import media
 from mediaquery.ingest.events import object_changed, object_removed
+from mediaquery.ingest.paged_reconcile import reconcile_pages
 from mediaquery.queue import jobs
 from mediaquery.queue.tasks import ANALYZE
 from mediaquery.queue.video_tasks import VIDEO
+from mediaquery.storage.base import PagedStorage
 
 log = logging.getLogger(__name__)
 
 
 def reconcile(ctx: Context, progress: Callable[[str], None] | None = None) -> Counter[str]:
-    """Index new and changed objects, drop vanished ones, requeue lost work. Returns counts."""
+    """Index new and changed objects, drop vanished ones, requeue lost work. Returns counts.
+
+    A remote bucket is scanned page by page and resumes an interrupted scan (paged_reconcile);
+    the local folder is walked whole."""
+    if isinstance(ctx.storage, PagedStorage):
+        paged = reconcile_pages(ctx, progress)
+        paged["requeued"] = requeue_lost(ctx)
+        log.info("reconcile of %s: %s", ctx.storage.description, dict(paged))
+        return paged
     counts: Counter[str] = Counter()
     with ctx.engine.connect() as conn:
         known = repo.all_media_versions(conn)

@@ -12,12 +12,14 @@ from watchfiles import Change, watch
 from mediaquery.context import Context
 from mediaquery.index.tables import media
 from mediaquery.ingest.events import object_changed, object_removed
+from mediaquery.storage.local import LocalStorage
 
 log = logging.getLogger(__name__)
 
 
 def handle_change(ctx: Context, change: Change, path: Path) -> None:
     """Apply one file-system change to the index."""
+    assert isinstance(ctx.storage, LocalStorage)  # only local folders are watched
     name = ctx.storage.name_of(path)
     if name is None:
         return
@@ -52,7 +54,11 @@ def _remove_folder(ctx: Context, folder: str) -> None:
 
 
 def watch_bucket(ctx: Context, stop: threading.Event) -> None:
-    """Block, applying bucket changes until `stop` is set."""
+    """Block, applying bucket changes until `stop` is set (local folders only)."""
+    if not isinstance(ctx.storage, LocalStorage):
+        log.info("not watching %s: the watcher is for local folders; a bucket sends its "
+                 "changes to POST /v1/events/s3 instead", ctx.storage.description)  # fmt: skip
+        return
     root = ctx.storage.root
     log.info("watching %s", root)
     for changes in watch(root, stop_event=stop, debounce=400, step=50, recursive=True):

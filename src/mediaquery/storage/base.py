@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,19 +18,37 @@ class StoredObject:
     version: str
 
 
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a bucket listing: its objects and the last key it covered."""
+
+    objects: list[StoredObject]
+    last_key: str | None  # None: the listing ended before this page found anything
+    truncated: bool  # more pages follow
+
+
 class Storage(Protocol):
     """A bucket of named objects."""
+
+    @property
+    def description(self) -> str:
+        """Where the bucket is, for logs and messages."""
+        ...
 
     def put(self, name: str, src: BinaryIO, max_bytes: int) -> StoredObject:
         """Store src under name atomically; raise PayloadTooLarge past max_bytes."""
         ...
 
     def open(self, name: str) -> BinaryIO:
-        """Open an object for reading; raise NotFound if it is gone."""
+        """Open an object for reading (a stream); raise NotFound if it is gone."""
         ...
 
-    def local_path(self, name: str) -> Path | None:
-        """A local file holding the object, when the storage has one."""
+    def fetch(self, name: str) -> AbstractContextManager[Path]:
+        """A local file with the object's content while the context lasts; NotFound if gone."""
+        ...
+
+    def iter_range(self, name: str, start: int, end: int) -> Iterator[bytes]:
+        """Bytes start..end (inclusive) in chunks; NotFound (raised at once) if gone."""
         ...
 
     def stat(self, name: str) -> StoredObject | None:
@@ -42,4 +61,15 @@ class Storage(Protocol):
 
     def list(self) -> Iterator[StoredObject]:
         """Every object in the bucket."""
+        ...
+
+
+@runtime_checkable
+class PagedStorage(Protocol):
+    """A remote bucket that is listed in pages, in key order, and can resume a listing."""
+
+    page_size: int  # objects per listing request
+
+    def list_pages(self, start_after: str | None, page_size: int) -> Iterator[Page]:
+        """Pages of objects whose keys sort after `start_after`, in key order."""
         ...

@@ -6,6 +6,7 @@ import os
 import stat
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -23,6 +24,11 @@ class LocalStorage:
         self.root = root
         self.tmp = root / ".mediaquery-tmp"
         self.root.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def description(self) -> str:
+        """The bucket folder."""
+        return str(self.root)
 
     def path(self, name: str) -> Path:
         """The file path of an object name."""
@@ -73,6 +79,28 @@ class LocalStorage:
     def local_path(self, name: str) -> Path | None:
         """The object's file."""
         return self.path(name)
+
+    @contextmanager
+    def fetch(self, name: str) -> Iterator[Path]:
+        """The object's own file (nothing is copied)."""
+        path = self.path(name)
+        if not path.is_file():
+            raise NotFound(f"Media file ({name}) not found")
+        yield path
+
+    def iter_range(self, name: str, start: int, end: int) -> Iterator[bytes]:
+        """Bytes start..end (inclusive) of the file, a chunk at a time."""
+        fh = self.open(name)
+        fh.seek(start)
+
+        def chunks() -> Iterator[bytes]:
+            with fh:
+                left = end - start + 1
+                while left > 0 and (chunk := fh.read(min(CHUNK, left))):
+                    left -= len(chunk)
+                    yield chunk
+
+        return chunks()
 
     def stat(self, name: str) -> StoredObject | None:
         """Size and a version made of size and modification time in ns."""

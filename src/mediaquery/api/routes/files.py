@@ -5,17 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
 
 import mediaquery.api.convertors  # noqa: F401 - registers the {name:name} convertor
 from mediaquery.api.deps import CtxDep
 from mediaquery.api.items import resolve
+from mediaquery.api.object_stream import stream_object
 from mediaquery.api.schemas import MediaPublic
 from mediaquery.context import Context
+from mediaquery.errors import Conflict
 from mediaquery.index.repo import MediaRow
-from mediaquery.thumbnails import source_path, thumbnail_path
+from mediaquery.storage.local import LocalStorage
+from mediaquery.thumbnails import thumbnail_path
 
 router = APIRouter(prefix="/v1/media", tags=["files"])
 
@@ -39,13 +42,26 @@ def _cache_control(row: MediaRow, v: str | None) -> str:
     return IMMUTABLE if v and len(v) >= 8 and row.etag.startswith(v) else REVALIDATE
 
 
+def _local_file(storage: LocalStorage, row: MediaRow) -> Path:
+    path = storage.path(row.name)
+    if not path.is_file():
+        raise Conflict(f"{row.name} is indexed but its file is gone")
+    return path
+
+
 @router.get("/{name:name}/file", response_class=FileResponse, response_model=None)
-async def original(ctx: CtxDep, name: str, v: VersionQ = None) -> FileResponse | JSONResponse:
+async def original(ctx: CtxDep, request: Request, name: str, v: VersionQ = None) -> Response:
     """The original object as uploaded, with its content type; Range requests are answered."""
     found = await run_in_threadpool(_find, ctx, name, "file")
     if isinstance(found, JSONResponse):
         return found
-    path = await run_in_threadpool(source_path, ctx, found)
+    if not isinstance(ctx.storage, LocalStorage):  # a remote bucket: stream it through
+        headers = {"Cache-Control": _cache_control(found, v)}
+        wanted = request.headers.get("range")
+        return await run_in_threadpool(
+            stream_object, ctx.storage, found.name, found.content_type, wanted, headers
+        )
+    path = await run_in_threadpool(_local_file, ctx.storage, found)
     return FileResponse(
         path,
         media_type=found.content_type,

@@ -1,0 +1,116 @@
+"""Reconcile a remote bucket page by page, so an interrupted scan resumes where it stopped.
+
+The listing comes in key order, so each page covers a key range: (end of the previous page,
+last key of this page]. Indexed names in that range that the page lacks are remembered as
+missing; they are removed only once a whole pass is complete, and only if the bucket confirms
+they are gone. After each page the progress (the last key done, the missing names) is kept in
+`service_state`, and the next run continues after it instead of starting over. Python compares
+strings by code point, which is the UTF-8 byte order S3 lists keys in."""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any, cast
+
+from sqlalchemy import Engine, delete, insert, select, update
+
+from mediaquery.context import Context
+from mediaquery.index import repo
+from mediaquery.index.db import write_tx
+from mediaquery.index.tables import service_state
+from mediaquery.ingest.events import object_changed, object_removed
+from mediaquery.storage.base import PagedStorage, StoredObject
+
+log = logging.getLogger(__name__)
+
+STATE_KEY = "reconcile:{}"
+_running = threading.Lock()  # one scan per process; a second waits, then does its own
+
+
+def reconcile_pages(
+    ctx: Context,
+    progress: Callable[[str], None] | None = None,
+    *,
+    page_size: int | None = None,
+    max_pages: int | None = None,
+) -> Counter[str]:
+    """Heal new, changed and deleted objects; stop after `max_pages` pages (the rest later)."""
+    storage = cast(PagedStorage, ctx.storage)
+    key = STATE_KEY.format(ctx.storage.description)
+    with _running:
+        state = load_state(ctx.engine, key)
+        after: str | None = state.get("after")
+        missing: list[str] = list(state.get("missing", []))
+        counts: Counter[str] = Counter()
+        if state:
+            counts["resumed"] = 1
+            log.info("reconcile of %s resumes after %r", ctx.storage.description, after)
+        with ctx.engine.connect() as conn:
+            known = repo.all_media_versions(conn)
+        names = sorted(known)
+        for page in storage.list_pages(after, page_size or storage.page_size):
+            seen = {o.name for o in page.objects}
+            for stored in page.objects:
+                counts[_heal(ctx, known, stored)] += 1
+                if progress:
+                    progress(stored.name)
+            upper = page.last_key if page.truncated else None  # the last page runs to the end
+            missing += [n for n in _between(names, after, upper) if n not in seen]
+            after = page.last_key or after
+            counts["pages"] += 1
+            if page.truncated:
+                save_state(ctx.engine, key, {"after": after, "missing": missing})
+                if max_pages is not None and counts["pages"] >= max_pages:
+                    counts["interrupted"] = 1
+                    return counts
+        for name in dict.fromkeys(missing):
+            if ctx.storage.stat(name) is None:  # gone for sure, not just listed before it came
+                counts[object_removed(ctx, name).action] += 1
+        drop_state(ctx.engine, key)
+    return counts
+
+
+def _heal(ctx: Context, known: dict[str, str], stored: StoredObject) -> str:
+    if known.get(stored.name) == stored.version:
+        return "unchanged"
+    return object_changed(ctx, stored.name).action
+
+
+def _between(names: list[str], low: str | None, high: str | None) -> list[str]:
+    """The sorted names n with low < n <= high (None: unbounded)."""
+    start = 0 if low is None else bisect.bisect_right(names, low)
+    end = len(names) if high is None else bisect.bisect_right(names, high)
+    return names[start:end]
+
+
+def load_state(engine: Engine, key: str) -> dict[str, Any]:
+    """The saved progress under key, or {} when there is none."""
+    with engine.connect() as conn:
+        value = conn.execute(
+            select(service_state.c.value).where(service_state.c.key == key)
+        ).scalar()
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def save_state(engine: Engine, key: str, value: dict[str, Any]) -> None:
+    """Keep progress under key (replacing what was there)."""
+    now = time.time()
+    with write_tx(engine) as conn:
+        done = conn.execute(
+            update(service_state)
+            .where(service_state.c.key == key)
+            .values(value=value, updated_at=now)
+        )
+        if done.rowcount == 0:
+            conn.execute(insert(service_state).values(key=key, value=value, updated_at=now))
+
+
+def drop_state(engine: Engine, key: str) -> None:
+    """Forget the progress under key: the operation is complete."""
+    with write_tx(engine) as conn:
+        conn.execute(delete(service_state).where(service_state.c.key == key))
