@@ -19,7 +19,7 @@ from mediaquery.domain import Findings, MediaType, Status
 from mediaquery.errors import AnalysisError, NotFound
 from mediaquery.index import repo
 from mediaquery.index.db import write_tx
-from mediaquery.index.findings import save_findings
+from mediaquery.index.findings import UNAVAILABLE, save_findings
 from mediaquery.notify import events
 from mediaquery.queue import jobs
 from mediaquery.queue.jobs import Job
@@ -85,8 +85,8 @@ def _decode(ctx: Context, w: _Work) -> bool:
         if w.type != MediaType.IMAGE:
             raise AnalysisError(f"No image analysis for media type '{w.type}'")
         try:
-            with ctx.storage.open(name) as fh:
-                decoded = decode_image(fh, ctx.settings.max_image_pixels, _min_side(ctx))
+            with ctx.storage.fetch(name) as path:  # a local file, even for a remote bucket
+                decoded = decode_image(path, ctx.settings.max_image_pixels, _min_side(ctx))
         except NotFound as exc:
             raise AnalysisError(f"Media file ({name}) disappeared before it was analysed") from exc
     except AnalysisError as exc:
@@ -109,6 +109,10 @@ def _analyze(ctx: Context, work: list[_Work]) -> list[_Work]:
         todo = [w for w in work if w.job.analyzers is None or analyzer.name in w.job.analyzers]
         if not todo:
             continue
+        reason = analyzer.unavailable_reason(analyzer.model_dir)
+        if reason is not None:  # a model is missing: skip it, and say so in the provenance
+            _skip(analyzer, todo, reason)
+            continue
         try:
             _analyze_with(analyzer, todo)
         except Exception:  # noqa: BLE001 - find the image that breaks it, spare the others
@@ -122,6 +126,18 @@ def _analyze(ctx: Context, work: list[_Work]) -> list[_Work]:
                     record_failure(ctx, w.job, f"{type(exc).__name__}: {exc}", retry=True)
                     work.remove(w)
     return work
+
+
+_warned: set[str] = set()
+
+
+def _skip(analyzer: Analyzer, todo: list[_Work], reason: str) -> None:
+    if analyzer.name not in _warned:  # once per process, not once per batch
+        _warned.add(analyzer.name)
+        log.warning("analyzer %s is unavailable, skipped: %s", analyzer.name, reason)
+    skipped = Findings(analyzer.name, analyzer.version, extra={UNAVAILABLE: reason})
+    for w in todo:
+        w.results.append((skipped, 0.0))
 
 
 def _analyze_with(analyzer: Analyzer, todo: list[_Work]) -> None:
@@ -147,7 +163,8 @@ def _store(ctx: Context, work: list[_Work]) -> None:
                 )
                 events.emit(conn, events.MEDIA_DONE, w.job.media_name, status="done",
                             etag=w.job.etag, labels=labels,
-                            analyzers=[f.analyzer for f, _ in w.results])  # fmt: skip
+                            analyzers=[f.analyzer for f, _ in w.results
+                                       if UNAVAILABLE not in f.extra])  # fmt: skip
 
 
 def record_failure(ctx: Context, job: Job, reason: str, retry: bool) -> None:

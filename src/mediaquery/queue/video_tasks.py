@@ -9,14 +9,17 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from mediaquery.analyzers.registry import ready
 from mediaquery.context import Context
 from mediaquery.domain import Status
-from mediaquery.errors import AnalysisError
+from mediaquery.errors import AnalysisError, NotFound
 from mediaquery.index import repo
 from mediaquery.index.db import write_tx
 from mediaquery.index.tables import jobs as jobs_table
@@ -47,11 +50,14 @@ def run_video_job(ctx: Context, job: Job) -> None:
         record_failure(ctx, job, f"{type(exc).__name__}: {exc}", retry=True)
 
 
-def _path(ctx: Context, name: str) -> Path:
-    path = ctx.storage.local_path(name)
-    if path is None or not path.exists():
-        raise AnalysisError(f"Media file ({name}) disappeared before it was analysed")
-    return path
+@contextmanager
+def _fetched(ctx: Context, name: str) -> Iterator[Path]:
+    """The video as a local file (a temporary copy for a remote bucket)."""
+    try:
+        with ctx.storage.fetch(name) as path:
+            yield path
+    except NotFound as exc:
+        raise AnalysisError(f"Media file ({name}) disappeared before it was analysed") from exc
 
 
 def plan(ctx: Context, job: Job) -> None:
@@ -61,7 +67,8 @@ def plan(ctx: Context, job: Job) -> None:
     with ctx.engine.connect() as conn:
         if not _current(conn, job):
             return _finish(ctx, job)
-    info = probe(_path(ctx, job.media_name))
+    with _fetched(ctx, job.media_name) as path:
+        info = probe(path)
     chunk_ms = int(ctx.settings.video.chunk_seconds * 1000)
     duration = info.duration_ms or 0
     bounds = [(s, min(s + chunk_ms, duration)) for s in range(0, duration, chunk_ms)] or [(0, 0)]
@@ -121,14 +128,15 @@ def analyze_chunk(ctx: Context, job: Job) -> None:
         return _finish(ctx, job)
     if chunk.result is None:
         v = ctx.settings.video
-        cheap = [a for a in ctx.analyzers if not a.per_shot]
-        expensive = [a for a in ctx.analyzers if a.per_shot]
+        cheap = [a for a in ready(ctx.analyzers) if not a.per_shot]  # a missing model: skip
+        expensive = [a for a in ready(ctx.analyzers) if a.per_shot]
         report = _Progress(ctx, row.id, chunk.start_ms, row.video or {})
-        result = analyze_video(
-            _path(ctx, job.media_name), cheap, expensive, interval_ms=v.sample_interval_ms,
-            start_ms=chunk.start_ms, end_ms=chunk.end_ms or None, budget_s=v.budget_seconds,
-            progress=report, min_confidence=ctx.settings.labels.default_min_confidence,
-        )  # fmt: skip
+        with _fetched(ctx, job.media_name) as path:
+            result = analyze_video(
+                path, cheap, expensive, interval_ms=v.sample_interval_ms,
+                start_ms=chunk.start_ms, end_ms=chunk.end_ms or None, budget_s=v.budget_seconds,
+                progress=report, min_confidence=ctx.settings.labels.default_min_confidence,
+            )  # fmt: skip
         with write_tx(ctx.engine) as conn:
             conn.execute(update(video_chunks).where(
                 video_chunks.c.media_id == row.id, video_chunks.c.chunk == index,
@@ -157,7 +165,7 @@ def _fan_in(ctx: Context, conn: Connection, job: Job) -> None:
     merged = merge_results(
         [result_from_json(p) for p in done], ctx.settings.video.sample_interval_ms
     )
-    provenance = [(a.name, a.version) for a in ctx.analyzers]
+    provenance = [(a.name, a.version) for a in ready(ctx.analyzers)]
     labels = save_video(conn, row, merged, provenance, floor=ctx.settings.labels.floor)
     events.emit(conn, events.MEDIA_DONE, row.name, status="done", etag=row.etag,
                 labels=labels, analyzers=[n for n, _ in provenance])  # fmt: skip

@@ -8,8 +8,9 @@ import threading
 from collections.abc import Callable
 
 from mediaquery.context import Context
+from mediaquery.models.startup import warn_unavailable
 from mediaquery.queue import jobs
-from mediaquery.queue.tasks import ANALYZE, run_jobs
+from mediaquery.queue.tasks import ANALYZE, record_failure, run_jobs
 from mediaquery.queue.video_tasks import VIDEO, VIDEO_CHUNK, run_video_job
 
 KINDS = (ANALYZE, VIDEO, VIDEO_CHUNK)
@@ -28,6 +29,7 @@ class Worker:
         should_exit: Callable[[], bool] = lambda: False,
     ) -> None:
         self.ctx = ctx
+        self.index = index
         self.id = jobs.worker_id(index)
         self.stop = stop or threading.Event()
         self.should_exit = should_exit
@@ -36,6 +38,8 @@ class Worker:
     def run(self, burst: bool = False) -> int:
         """Process jobs; with burst=True return once nothing is runnable. Returns jobs run."""
         q = self.ctx.settings.queue
+        if self.index == 0:  # one worker of a pool says which analyzers cannot run
+            warn_unavailable(self.ctx.analyzers)
         while not self.stop.is_set() and not self.should_exit():
             batch = jobs.claim_many(self.ctx.engine, self.id, q.lease_seconds, KINDS, 1)
             if not batch:
@@ -51,24 +55,45 @@ class Worker:
         return self.processed
 
     def _run_with_lease(self, batch: list[jobs.Job]) -> None:
-        lease = self.ctx.settings.queue.lease_seconds
-        done = threading.Event()
-        ids = [j.id for j in batch]
+        run_with_lease(self.ctx, self.id, batch)
 
-        def keep_alive() -> None:
-            while not done.wait(lease / 3):
-                jobs.renew(self.ctx.engine, ids, self.id, lease)
 
-        renewer = threading.Thread(target=keep_alive, name=f"lease-{ids[0]}", daemon=True)
-        renewer.start()
-        try:
-            if batch[0].kind == ANALYZE:
-                run_jobs(self.ctx, batch)
-            else:
-                run_video_job(self.ctx, batch[0])
-        finally:
-            done.set()
-            renewer.join()
+def run_with_lease(ctx: Context, worker: str, batch: list[jobs.Job]) -> None:
+    """Run claimed jobs (one video job, or image jobs) while a thread renews their lease.
+
+    A job claimed more often than it may be tried never got to record a result: its worker
+    died each time (a crash in a decoder, out of memory, kill -9). It fails for good with that
+    reason instead of taking down worker after worker (poison media)."""
+    for job in [j for j in batch if j.attempts > j.max_attempts]:
+        reason = (
+            f"Analysis failed after {job.max_attempts} attempts: the worker stopped "
+            "(crashed or was killed) while analysing it"
+        )
+        record_failure(ctx, job, reason, retry=False)
+    batch = [j for j in batch if j.attempts <= j.max_attempts]
+    if not batch:
+        return
+    lease = ctx.settings.queue.lease_seconds
+    done = threading.Event()
+    ids = [j.id for j in batch]
+
+    def keep_alive() -> None:
+        while not done.wait(lease / 3):
+            try:
+                jobs.renew(ctx.engine, ids, worker, lease)
+            except Exception:  # noqa: BLE001 - a busy or restarting database: try again
+                log.warning("could not renew the lease of jobs %s", ids, exc_info=True)
+
+    renewer = threading.Thread(target=keep_alive, name=f"lease-{ids[0]}", daemon=True)
+    renewer.start()
+    try:
+        if batch[0].kind == ANALYZE:
+            run_jobs(ctx, batch)
+        else:
+            run_video_job(ctx, batch[0])
+    finally:
+        done.set()
+        renewer.join()
 
 
 def parent_watch() -> Callable[[], bool]:
