@@ -8,6 +8,7 @@ class MediaQueryError(Exception):
 
     status: int = 500
     code: str = "InternalError"
+    headers: dict[str, str] | None = None  # extra response headers (e.g. WWW-Authenticate)
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -30,6 +31,17 @@ class InvalidCursor(BadRequest):
 class NotFound(MediaQueryError):
     status = 404
     code = "NotFoundError"
+
+
+class Unauthorized(MediaQueryError):
+    status = 401
+    code = "Unauthorized"
+    headers = {"WWW-Authenticate": 'Bearer realm="mediaquery"'}
+
+
+class Forbidden(MediaQueryError):
+    status = 403
+    code = "Forbidden"
 
 
 class Conflict(MediaQueryError):

@@ -1,6 +1,6 @@
 // Live updates: completion events over Server-Sent Events, plus light polling for progress.
 
-import { ApiError, getMedia } from "./api.js";
+import { ApiError, eventsUrl, getMedia } from "./api.js";
 
 const POLL_MS = 2000;
 const POLL_MAX = 6; // items asked for per poll
@@ -14,7 +14,7 @@ const STREAM_SECONDS = 25;
  * onGone(name) runs when one was deleted meanwhile.
  */
 export function startLive({ onEvent, watched, onItem, onGone }) {
-  const source = new EventSource(`/v1/events?timeout=${STREAM_SECONDS}`);
+  const source = new EventSource(eventsUrl({ timeout: STREAM_SECONDS }));
   for (const type of ["media.done", "media.failed"]) {
     source.addEventListener(type, (e) => {
       try {

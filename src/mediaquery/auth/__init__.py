@@ -1,0 +1,1 @@
+"""Access control: API keys with scopes (`mediaquery keys`) and the check every request passes."""
