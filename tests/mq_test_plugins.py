@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import time
+
 import numpy as np
 from PIL import Image
 
@@ -76,3 +80,39 @@ class FlagRedAnalyzer(Analyzer):
             LabelFinding("Suggestive", red, category="Moderation"),
         ]
         return Findings(self.name, self.version, flagged)
+
+
+class SlowColourAnalyzer(ColourAnalyzer):
+    """The colour analyzer taking MQ_TEST_ANALYZE_SECONDS (default 0.5) per image, so a test
+    can catch a worker in the middle of a job."""
+
+    name = "slowcolour"
+
+    def _analyze(self, image: Image.Image) -> Findings:
+        time.sleep(float(os.environ.get("MQ_TEST_ANALYZE_SECONDS", "0.5")))
+        return super()._analyze(image)
+
+
+class CrashingAnalyzer(ColourAnalyzer):
+    """Kills its own process on mostly-green images, like a decoder that segfaults."""
+
+    name = "crashing"
+
+    def _analyze(self, image: Image.Image) -> Findings:
+        findings = super()._analyze(image)
+        if any(x.name == "Green" and x.confidence > 50 for x in findings.labels):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return findings
+
+
+class NeedsModelAnalyzer(ColourAnalyzer):
+    """The colour analyzer, needing the catalogue model "tiny-model" (tests install it or not)."""
+
+    name = "needsmodel"
+    requires = ("tiny-model",)
+
+    def _load(self) -> None:
+        from mediaquery.models.store import installed_path
+
+        self.model_path = installed_path(self.model_dir, "tiny-model")
+        assert self.model_path is not None  # load() never runs us without the model

@@ -10,6 +10,16 @@ from typing import ClassVar
 from PIL import Image
 
 from mediaquery.domain import Findings, MediaType
+from mediaquery.errors import MediaQueryError
+from mediaquery.models.catalogue import missing_reason
+from mediaquery.models.store import installed_path
+
+
+class ModelUnavailable(MediaQueryError):
+    """An analyzer was run although a model it needs is not installed."""
+
+    status = 409
+    code = "ModelNotInstalled"
 
 
 class Analyzer(ABC):
@@ -23,15 +33,27 @@ class Analyzer(ABC):
     min_side: ClassVar[int | None] = None
     # In videos: run on every sampled frame (cheap), or once per shot (expensive).
     per_shot: ClassVar[bool] = False
+    # Catalogue models (`mediaquery models pull NAME`) the analyzer needs; without them it is
+    # reported unavailable and skipped, never run.
+    requires: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, model_dir: Path, threads: int = 1) -> None:
         self.model_dir = model_dir
         self.threads = threads
         self._loaded = False
 
+    @classmethod
+    def unavailable_reason(cls, model_dir: Path) -> str | None:
+        """Why the analyzer cannot run here (a required model is not installed), or None."""
+        missing = [m for m in cls.requires if installed_path(model_dir, m) is None]
+        return missing_reason(model_dir, missing) if missing else None
+
     def load(self) -> None:
         """Load models or other heavy state; called once, lazily, per process."""
         if not self._loaded:
+            reason = self.unavailable_reason(self.model_dir)
+            if reason is not None:
+                raise ModelUnavailable(f"Analyzer '{self.name}' is unavailable: {reason}")
             self._load()
             self._loaded = True
 

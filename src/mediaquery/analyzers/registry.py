@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -48,5 +49,17 @@ def analyzer_class(name: str) -> type[Analyzer]:
 
 
 def build(names: list[str], model_dir: Path, threads: int = 1) -> list[Analyzer]:
-    """Instantiate the named analyzers (models load lazily, on first use)."""
+    """Instantiate the named analyzers (models load lazily, on first use). Analyzers whose
+    catalogue models are missing are built too: `unavailable()` tells which cannot run."""
     return [analyzer_class(n)(model_dir, threads) for n in names]
+
+
+def unavailable(analyzers: Iterable[Analyzer]) -> dict[str, str]:
+    """name → reason of each analyzer that cannot run here (a model it needs is missing)."""
+    reasons = {a.name: a.unavailable_reason(a.model_dir) for a in analyzers}
+    return {name: reason for name, reason in reasons.items() if reason is not None}
+
+
+def ready(analyzers: Iterable[Analyzer]) -> list[Analyzer]:
+    """The analyzers that can run here (every model they need is installed)."""
+    return [a for a in analyzers if a.unavailable_reason(a.model_dir) is None]

@@ -70,6 +70,8 @@ class AnalysisPublic(BaseModel):
     version: str
     ran_at: float
     duration_ms: float
+    status: str = Field("done", description="done, or unavailable: skipped, a model is missing")
+    reason: str | None = Field(None, description="Why an unavailable analyzer did not run")
 
 
 class MediaPublic(BaseModel):

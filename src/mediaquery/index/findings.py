@@ -26,6 +26,8 @@ from mediaquery.index.tables import (
 from mediaquery.index.text_search import set_text
 
 MODERATION = "Moderation"
+# Findings.extra key: the analyzer was skipped (a model it needs is missing); value: why.
+UNAVAILABLE = "unavailable"
 
 
 def save_findings(
@@ -63,7 +65,7 @@ def save_findings(
         conn.execute(
             insert(analyses),
             [{"media_id": row.id, "analyzer": f.analyzer, "version": f.version, "etag": etag,
-              "ran_at": now, "duration_ms": ms} for f, ms in results],
+              "ran_at": now, "duration_ms": ms, **_skipped(f)} for f, ms in results],
         )  # fmt: skip
     conn.execute(
         update(media)
@@ -72,6 +74,12 @@ def save_findings(
                 analyzed_at=now, updated_at=now)
     )  # fmt: skip
     return True
+
+
+def _skipped(findings: Findings) -> dict[str, Any]:
+    # every row has both keys: a multi-row insert takes its columns from the first row
+    reason = findings.extra.get(UNAVAILABLE)
+    return {"status": UNAVAILABLE if reason else None, "reason": str(reason) if reason else None}
 
 
 def _clear_analyzer(conn: Connection, media_id: int, analyzer: str) -> None:

@@ -49,7 +49,9 @@ def reindex(
             ran = dict(
                 conn.execute(
                     select(analyses.c.analyzer, analyses.c.version).where(
-                        analyses.c.media_id == row.id, analyses.c.etag == row.etag
+                        analyses.c.media_id == row.id,
+                        analyses.c.etag == row.etag,
+                        analyses.c.status.is_(None),  # skipped (model missing): never ran
                     )
                 ).all()
             )

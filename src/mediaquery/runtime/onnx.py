@@ -25,6 +25,8 @@ class OnnxModel:
             str(path), sess_options=options, providers=["CPUExecutionProvider"]
         )
         self.input_names: list[str] = [i.name for i in self._session.get_inputs()]
+        # e.g. "tensor(float)", "tensor(int64)": what each input must be fed
+        self.input_types: list[str] = [i.type for i in self._session.get_inputs()]
         self.output_names: list[str] = [o.name for o in self._session.get_outputs()]
 
     def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

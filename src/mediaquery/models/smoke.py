@@ -1,0 +1,113 @@
+"""`mediaquery models verify --smoke`: run an installed model once on a bundled photo.
+
+The photo is `data/smoke.jpg` (Chelsea the cat from scikit-image, CC0). Where an installed
+analyzer needs the model and has everything it needs, the analyzer itself runs on the photo;
+otherwise the ONNX file is loaded and run once with inputs of the catalogue's shapes."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+from importlib.resources import files
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from mediaquery.analyzers import registry
+from mediaquery.models import store
+from mediaquery.models.catalogue import CatalogueEntry, TensorSpec
+from mediaquery.models.errors import BadModelFile, ModelNotInstalled
+
+log = logging.getLogger(__name__)
+
+# CLIP's start- and end-of-text tokens: the shortest real prompt for a text encoder.
+_INT_PREFIX = {"input_ids": (49406, 49407), "attention_mask": (1, 1)}
+# onnxruntime's input types → numpy (the model decides, e.g. int32 or int64 token ids)
+_DTYPES = {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(int64)": "int64",
+           "tensor(int32)": "int32"}  # fmt: skip
+# CLIP's merges file has a version line and at least this many merges (49152 - 256 - 2).
+_BPE_MERGES = 48_894
+
+
+def photo() -> Image.Image:
+    """The bundled test photo, RGB."""
+    with (files("mediaquery.models") / "data" / "smoke.jpg").open("rb") as fh:
+        return Image.open(fh).convert("RGB")
+
+
+def smoke(model_dir: Path, entry: CatalogueEntry) -> str:
+    """Run the model once; a line saying what came out. BadModelFile when it does not run."""
+    path = store.installed_path(model_dir, entry.name)
+    if path is None:
+        raise ModelNotInstalled(f"Model '{entry.name}' is not installed")
+    if entry.format == "bpe-vocab":
+        return _bpe(path, entry)
+    ran = _through_analyzers(model_dir, entry)
+    return ran if ran is not None else _onnx(path, entry)
+
+
+def _bpe(path: Path, entry: CatalogueEntry) -> str:
+    try:
+        lines = gzip.decompress(path.read_bytes()).decode("utf-8").split("\n")
+    except (OSError, UnicodeDecodeError, EOFError) as exc:
+        raise BadModelFile(f"{entry.name}: not a gzip'd BPE vocabulary: {exc}") from exc
+    merges = [line for line in lines[1:] if len(line.split(" ")) == 2]
+    if not lines[0].startswith('"bpe_simple_vocab') or len(merges) < _BPE_MERGES:
+        raise BadModelFile(f"{entry.name}: not CLIP's BPE vocabulary ({len(merges)} merges)")
+    return f"{entry.name}: BPE vocabulary with {len(merges)} merges"
+
+
+def _through_analyzers(model_dir: Path, entry: CatalogueEntry) -> str | None:
+    """Run the first ready analyzer that needs this model on the photo, if there is one."""
+    for name in sorted(registry.available()):
+        try:
+            cls = registry.analyzer_class(name)
+        except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop verify
+            log.debug("analyzer %s not loadable: %s", name, exc)
+            continue
+        if entry.name not in cls.requires or cls.unavailable_reason(model_dir) is not None:
+            continue
+        findings = cls(model_dir).analyze(photo())
+        top = ", ".join(f"{x.name} {x.confidence:.0f}" for x in findings.labels[:5]) or "none"
+        return f"{entry.name}: analyzer {name} ran on the test photo; labels: {top}"
+    return None
+
+
+def _onnx(path: Path, entry: CatalogueEntry) -> str:
+    from mediaquery.runtime.onnx import OnnxModel
+
+    try:
+        model = OnnxModel(path)
+        specs = {s.name: s for s in entry.inputs}
+        if len(model.input_names) == 1 == len(entry.inputs):  # one input: whatever its name
+            specs = {model.input_names[0]: entry.inputs[0]}
+        unknown = [n for n in model.input_names if n not in specs]
+        if unknown:
+            raise BadModelFile(f"{entry.name}: unexpected model inputs {unknown}")
+        feeds = {n: _tensor(specs[n], _DTYPES.get(t, specs[n].dtype))
+                 for n, t in zip(model.input_names, model.input_types, strict=True)}  # fmt: skip
+        outputs = model.run(feeds)
+    except BadModelFile:
+        raise
+    except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own error types
+        raise BadModelFile(f"{entry.name}: the model does not run: {exc}") from exc
+    shapes = {k: tuple(v.shape) for k, v in outputs.items()}
+    if entry.output_shape and entry.output_shape not in shapes.values():
+        raise BadModelFile(f"{entry.name}: expected an output of shape {entry.output_shape}, "
+                           f"got {shapes}")  # fmt: skip
+    listed = ", ".join(f"{k} {list(v)}" for k, v in shapes.items())
+    return f"{entry.name}: ran once on the test photo; outputs {listed}"
+
+
+def _tensor(spec: TensorSpec, dtype: str) -> np.ndarray:
+    if dtype.startswith("float") and len(spec.shape) == 4:
+        height, width = spec.shape[2], spec.shape[3]
+        pixels = np.asarray(photo().resize((width, height)), dtype=np.float32) / 255.0
+        batch = np.repeat(pixels.transpose(2, 0, 1)[None], spec.shape[0], axis=0)
+        return batch.astype(dtype)
+    arr = np.zeros(spec.shape, dtype=dtype)
+    prefix = _INT_PREFIX.get(spec.name, ())
+    if prefix and arr.ndim == 2:
+        arr[:, : len(prefix)] = prefix
+    return arr
