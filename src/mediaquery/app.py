@@ -8,7 +8,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -17,15 +17,20 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import mediaquery.web.routes
 from mediaquery import __version__
 from mediaquery.api.docs import mount_docs
-from mediaquery.api.routes import events, files, health, jobs, labels, media, seed, video
+from mediaquery.api.routes import events, files, health, jobs, labels, media, s3events, seed, video
+from mediaquery.api.routes import models as models_routes
+from mediaquery.api.routes import search as search_routes
+from mediaquery.auth.guard import KeyCache, require_access
 from mediaquery.config import Settings
 from mediaquery.context import Context, open_context
 from mediaquery.errors import MediaQueryError
 from mediaquery.ingest.reconcile import reconcile
 from mediaquery.ingest.watcher import watch_bucket
+from mediaquery.models.startup import start_auto_pull
 from mediaquery.notify.webhooks import WebhookSender
 from mediaquery.queue.jobs import recover_orphans
 from mediaquery.queue.local import WorkerPool
+from mediaquery.queue.relay import start_relay
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +45,8 @@ def error_body(request: Request, code: str, message: str) -> dict[str, object]:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(MediaQueryError)
     async def on_error(request: Request, exc: MediaQueryError) -> JSONResponse:
-        return JSONResponse(error_body(request, exc.code, exc.message), status_code=exc.status)
+        body = error_body(request, exc.code, exc.message)
+        return JSONResponse(body, status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -99,7 +105,10 @@ def _start_background(app: FastAPI, ctx: Context, stop: threading.Event) -> list
     for t in threads:
         t.daemon = True
         t.start()
-    if s.queue.workers > 0:
+    start_auto_pull(ctx)  # only with models.auto_pull: nothing is downloaded implicitly
+    if s.broker_url:  # `mediaquery worker` processes run the jobs: only publish them
+        threads.append(start_relay(ctx, stop))
+    elif s.queue.workers > 0:
         app.state.pool = WorkerPool(s, on_worker_death=lambda: recover_orphans(ctx.engine))
         app.state.pool.start()
     return threads
@@ -129,13 +138,17 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,  # served by mount_docs from local files
         redoc_url=None,  # ReDoc only comes from a CDN
+        dependencies=[Depends(require_access)],  # API keys: one check for every route
     )
     app.state.ctx = ctx
+    app.state.key_cache = KeyCache(ctx.engine)
     app.state.pool = None
     _install_error_handlers(app)
     _install_metrics(app, ctx)
     mount_docs(app)
-    for module in (seed, video, files, media, labels, jobs, events, health):
+    for module in (seed, video, files, media, labels, jobs, s3events, events, health):
         app.include_router(module.router)
+    app.include_router(models_routes.router)
+    app.include_router(search_routes.router)
     mediaquery.web.routes.mount(app)
     return app

@@ -16,6 +16,8 @@ from rich.table import Table
 
 from mediaquery.api.items import load_item
 from mediaquery.api.schemas import MediaPublic
+from mediaquery.auth.cli import app as keys_app
+from mediaquery.auth.rules import access_warnings
 from mediaquery.config import Settings, load_settings
 from mediaquery.context import Context, open_context
 from mediaquery.errors import MediaQueryError
@@ -23,12 +25,20 @@ from mediaquery.index import repo
 from mediaquery.index.query import MediaFilter, list_media
 from mediaquery.ingest.reconcile import reconcile as run_reconcile
 from mediaquery.ingest.reindex import reindex as run_reindex
+from mediaquery.ingest.sqs_listen import listen_command
 from mediaquery.ingest.uploads import delete_object, store_upload
 from mediaquery.logs import setup_logging
+from mediaquery.models.cli import models_app
 from mediaquery.queue import jobs
+from mediaquery.queue.celery_worker import worker as worker_command
+from mediaquery.queue.relay import publish_now, start_relay
 from mediaquery.queue.worker import Worker
 
 app = typer.Typer(help="Analyse images and videos and query what was found.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(models_app, name="models")
+app.command("worker")(worker_command)
+app.command("listen")(listen_command)
 out = Console()
 err = Console(stderr=True)
 
@@ -73,16 +83,14 @@ def serve(
     settings = load_settings(data_dir=data_dir, host=host, port=port)
     if workers is not None:
         settings.queue.workers = workers
-    if settings.host not in ("127.0.0.1", "localhost", "::1"):
-        err.print(f"[yellow]warning:[/] listening on {settings.host} without access control: "
-                  "anyone who can reach this port can upload, read and delete media")  # fmt: skip
     application = create_app(settings)
+    for warning in access_warnings(application.state.ctx):
+        err.print(f"[bold red]warning:[/] {warning}")
     pid_file = _pid_file(settings)
     pid_file.write_text(str(os.getpid()))
     try:
-        out.print(
-            f"mediaquery on http://{settings.host}:{settings.port}  bucket: {settings.media_dir}"
-        )
+        bucket = application.state.ctx.storage.description
+        out.print(f"mediaquery on http://{settings.host}:{settings.port}  bucket: {bucket}")
         level = os.environ.get("MEDIAQUERY_LOG_LEVEL", "info").lower()
         # open event streams (a browser tab) must not hold up Ctrl-C for long
         uvicorn.run(application, host=settings.host, port=settings.port, log_level=level,
@@ -136,6 +144,8 @@ def ingest(
             bar.advance(task)
     if wait and names:
         failures += _wait_for(ctx, names)
+    elif names and ctx.settings.broker_url and not server_running(ctx.settings):
+        publish_now(ctx)  # no server relays the new jobs to the broker: hand them over now
     ctx.close()
     raise typer.Exit(1 if failures else 0)
 
@@ -144,7 +154,9 @@ def _wait_for(ctx: Context, names: list[str]) -> int:
     """Show analysis progress; run jobs here when no server is running. Returns failures."""
     stop = threading.Event()
     worker: threading.Thread | None = None
-    if not server_running(ctx.settings):
+    if not server_running(ctx.settings) and ctx.settings.broker_url:
+        worker = start_relay(ctx, stop)  # `mediaquery worker` runs them: publish from here
+    elif not server_running(ctx.settings):
         worker = threading.Thread(target=Worker(ctx, stop=stop).run, daemon=True)
         worker.start()
     with _progress() as bar:
