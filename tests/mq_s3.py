@@ -95,3 +95,17 @@ def record(
 def notification(*records: dict[str, Any]) -> dict[str, Any]:
     """A notification body holding the records."""
     return {"Records": list(records)}
+
+
+def notify_queue(bucket: str) -> str:
+    """Make the bucket notify a new SQS queue of every create and delete; the queue's URL."""
+    sqs = client("sqs")
+    queue: str = sqs.create_queue(QueueName=f"{bucket}-events")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]
+    client().put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={"QueueConfigurations": [{
+            "QueueArn": arn["QueueArn"], "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"],
+        }]},
+    )  # fmt: skip
+    return queue

@@ -18,8 +18,9 @@ from mediaquery.api.items import load_item
 from mediaquery.api.schemas import MediaPublic
 from mediaquery.auth.cli import app as keys_app
 from mediaquery.auth.rules import access_warnings
+from mediaquery.cli_options import DataDir, open_cli_context
 from mediaquery.config import Settings, load_settings
-from mediaquery.context import Context, open_context
+from mediaquery.context import Context
 from mediaquery.errors import MediaQueryError
 from mediaquery.index import repo
 from mediaquery.index.query import MediaFilter, list_media
@@ -41,14 +42,6 @@ app.command("worker")(worker_command)
 app.command("listen")(listen_command)
 out = Console()
 err = Console(stderr=True)
-
-DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", "-d", help="Data folder [env MEDIAQUERY_DATA_DIR]")
-]
-
-
-def _ctx(data_dir: Path | None) -> Context:
-    return open_context(load_settings(data_dir=data_dir))
 
 
 def _pid_file(settings: Settings) -> Path:
@@ -128,7 +121,7 @@ def ingest(
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait for analysis")] = True,
 ) -> None:
     """Add files (folders recursively) to the bucket and wait until they are analysed."""
-    ctx = _ctx(data_dir)
+    ctx = open_cli_context(data_dir)
     files = _collect(paths, prefix)
     names, failures = [], 0
     with _progress() as bar:
@@ -192,7 +185,7 @@ def list_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines output")] = False,
 ) -> None:
     """List media with their labels."""
-    ctx = _ctx(data_dir)
+    ctx = open_cli_context(data_dir)
     f = MediaFilter(prefix=prefix, type=type, labels=label or [], status=status,
                     min_confidence=ctx.settings.labels.threshold(min_confidence))  # fmt: skip
     with ctx.engine.connect() as conn:
@@ -214,7 +207,7 @@ def list_cmd(
 @app.command()
 def show(name: str, data_dir: DataDir = None) -> None:
     """Show one item as JSON: status, labels with confidence and parents, provenance."""
-    ctx = _ctx(data_dir)
+    ctx = open_cli_context(data_dir)
     try:
         with ctx.engine.connect() as conn:
             row = load_item(conn, name, ctx.settings.labels.default_min_confidence)
@@ -227,7 +220,7 @@ def show(name: str, data_dir: DataDir = None) -> None:
 @app.command()
 def rm(names: list[str], data_dir: DataDir = None) -> None:
     """Delete media from the bucket and the index."""
-    ctx = _ctx(data_dir)
+    ctx = open_cli_context(data_dir)
     failed = 0
     for name in names:
         try:
@@ -252,7 +245,7 @@ def reindex(
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait for analysis")] = True,
 ) -> None:
     """Re-run analyzers on indexed media whose analyzer versions changed (or all, --force)."""
-    ctx = _ctx(data_dir)
+    ctx = open_cli_context(data_dir)
     f = MediaFilter(prefix=prefix, labels=label or [], status=status,
                     min_confidence=ctx.settings.labels.default_min_confidence)  # fmt: skip
     try:
@@ -269,7 +262,7 @@ def reindex(
 @app.command()
 def reconcile(data_dir: DataDir = None) -> None:
     """Scan the bucket folder and heal differences with the index."""
-    ctx = _ctx(data_dir)
+    ctx = open_cli_context(data_dir)
     with _progress() as bar:
         task = bar.add_task("scanning", total=None)
         counts = run_reconcile(ctx, progress=lambda _name: bar.advance(task))

@@ -19,7 +19,8 @@ from mediaquery.app import create_app
 from mediaquery.config import Settings
 from mediaquery.models.store import model_file
 from mediaquery.queue.worker import Worker
-from mediaquery.runtime.yolo import decode, letterbox, nms
+from mediaquery.runtime.boxes import nms
+from mediaquery.runtime.yolo import decode, letterbox
 
 PERSON, CAR, DOG = 0, 2, 16
 # A 1280 x 720 photo is scaled by 0.5 to 640 x 360 and centred: 140 grey rows above and below.

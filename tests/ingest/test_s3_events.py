@@ -203,15 +203,7 @@ def test_a_local_folder_takes_no_bucket_events(make_settings: Callable[..., Sett
 def test_notifications_as_the_s3_server_sends_them(
     client: TestClient, drain: Callable[[], int], bucket: str
 ) -> None:
-    sqs = mq_s3.client("sqs")
-    queue = sqs.create_queue(QueueName=f"{bucket}-events")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]
-    mq_s3.client().put_bucket_notification_configuration(
-        Bucket=bucket,
-        NotificationConfiguration={"QueueConfigurations": [{
-            "QueueArn": arn["QueueArn"], "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"],
-        }]},
-    )  # fmt: skip
+    sqs, queue = mq_s3.client("sqs"), mq_s3.notify_queue(bucket)
 
     def deliver() -> list[str]:
         got = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]

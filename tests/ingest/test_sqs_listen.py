@@ -28,15 +28,7 @@ def notified_bucket(monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
     """A bucket that notifies a queue of every create and delete: (bucket, queue URL)."""
     mq_s3.use_credentials(monkeypatch)
     bucket = mq_s3.new_bucket()
-    sqs = mq_s3.client("sqs")
-    queue = sqs.create_queue(QueueName=f"{bucket}-events")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]
-    mq_s3.client().put_bucket_notification_configuration(
-        Bucket=bucket,
-        NotificationConfiguration={"QueueConfigurations": [{
-            "QueueArn": arn["QueueArn"], "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"],
-        }]},
-    )  # fmt: skip
+    queue = mq_s3.notify_queue(bucket)
     return bucket, queue
 
 

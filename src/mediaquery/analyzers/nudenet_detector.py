@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image
 
 from mediaquery.domain import Box
+from mediaquery.runtime.boxes import nms
 from mediaquery.runtime.onnx import OnnxModel
 
 # Output class order of NudeNet 3.4's 320n.onnx.
@@ -144,7 +145,7 @@ def decode(output: np.ndarray, scale: float, size: tuple[int, int]) -> tuple[Det
     cx, cy, bw, bh = (preds[:, i] / scale for i in range(4))
     x0, y0 = np.clip(cx - bw / 2, 0, w), np.clip(cy - bh / 2, 0, h)
     x1, y1 = np.clip(cx + bw / 2, 0, w), np.clip(cy + bh / 2, 0, h)
-    order = _nms(np.stack([x0, y0, x1, y1], axis=1), best, NMS_IOU)
+    order = nms(np.stack([x0, y0, x1, y1], axis=1), best, NMS_IOU)
     return tuple(
         Detection(
             label=LABELS[int(classes[i])],
@@ -159,26 +160,6 @@ def decode(output: np.ndarray, scale: float, size: tuple[int, int]) -> tuple[Det
         for i in order
         if x1[i] > x0[i] and y1[i] > y0[i]
     )
-
-
-def _nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
-    """Indices kept by greedy non-maximum suppression (x0, y0, x1, y1 boxes), best first."""
-    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    order = np.argsort(-scores, kind="stable")
-    kept: list[int] = []
-    while order.size:
-        i = int(order[0])
-        kept.append(i)
-        rest = order[1:]
-        ix0 = np.maximum(boxes[i, 0], boxes[rest, 0])
-        iy0 = np.maximum(boxes[i, 1], boxes[rest, 1])
-        ix1 = np.minimum(boxes[i, 2], boxes[rest, 2])
-        iy1 = np.minimum(boxes[i, 3], boxes[rest, 3])
-        inter = np.clip(ix1 - ix0, 0, None) * np.clip(iy1 - iy0, 0, None)
-        union = areas[i] + areas[rest] - inter
-        overlap = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
-        order = rest[overlap <= iou]
-    return kept
 
 
 def _run(model: OnnxModel, image: Image.Image) -> tuple[Detection, ...]:

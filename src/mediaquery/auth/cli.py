@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,8 +12,7 @@ from rich.table import Column, Table
 
 from mediaquery.auth.guard import CACHE_SECONDS
 from mediaquery.auth.keys import ApiKey, Scope, create_key, list_keys, revoke_key
-from mediaquery.config import load_settings
-from mediaquery.context import Context, open_context
+from mediaquery.cli_options import DataDir, open_cli_context
 from mediaquery.errors import MediaQueryError
 
 app = typer.Typer(
@@ -23,14 +21,6 @@ app = typer.Typer(
 )
 out = Console()
 err = Console(stderr=True)
-
-DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", "-d", help="Data folder [env MEDIAQUERY_DATA_DIR]")
-]
-
-
-def _ctx(data_dir: Path | None) -> Context:
-    return open_context(load_settings(data_dir=data_dir))
 
 
 def _when(t: float | None) -> str:
@@ -49,7 +39,7 @@ def create(
     data_dir: DataDir = None,
 ) -> None:
     """Create a key and print it; only a hash is stored, so it cannot be shown again."""
-    ctx = _ctx(data_dir)
+    ctx = open_cli_context(data_dir)
     try:
         key, text = create_key(ctx.engine, name, scope or [Scope.read])
     except MediaQueryError as exc:
@@ -76,7 +66,7 @@ def list_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines output")] = False,
 ) -> None:
     """List keys (never their secrets): scopes, when created, last used and revoked."""
-    ctx = _ctx(data_dir)
+    ctx = open_cli_context(data_dir)
     with ctx.engine.connect() as conn:
         keys = list_keys(conn)
     ctx.close()
@@ -101,7 +91,7 @@ def revoke(
     data_dir: DataDir = None,
 ) -> None:
     """Revoke a key; a running server refuses it within a few seconds."""
-    ctx = _ctx(data_dir)
+    ctx = open_cli_context(data_dir)
     try:
         key, was_active = revoke_key(ctx.engine, key_id)
     except MediaQueryError as exc:

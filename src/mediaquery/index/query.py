@@ -77,8 +77,9 @@ def _moderation_condition(value: str) -> ColumnElement[bool]:
 # SQLite keeps no per-value statistics, so it plans every label alike: it walks media in page
 # order and tests each item, which reads nearly all of them before a rare label fills a page
 # (~1 s at a million media). A label with fewer matches than this is read from its index and
-# sorted instead (a few ms at most). PostgreSQL makes that choice itself from its statistics.
-SELECTIVE = 10_000
+# sorted instead: at a million media both ways cost ~12 ms at 5,000 matches (benchmarks/
+# index_scale.py). PostgreSQL makes that choice itself from its per-value statistics.
+SELECTIVE = 5_000
 
 
 def _selective_labels(conn: Connection, f: MediaFilter) -> set[str]:

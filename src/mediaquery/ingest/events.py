@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 
 from mediaquery.context import Context
+from mediaquery.digest import sha256_stream
 from mediaquery.domain import MediaType, Status
 from mediaquery.errors import NotFound
 from mediaquery.index import repo
@@ -27,13 +27,9 @@ class IngestResult:
 
 
 def _hash_and_sniff(ctx: Context, name: str) -> tuple[str, bytes]:
-    digest = hashlib.sha256()
     with ctx.storage.open(name) as fh:
         head = fh.read(SNIFF_BYTES)
-        digest.update(head)
-        while chunk := fh.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest(), head
+        return sha256_stream(fh, head), head
 
 
 def object_changed(ctx: Context, name: str) -> IngestResult:

@@ -18,6 +18,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from mediaquery.cli_options import DataDir
 from mediaquery.config import Settings, load_settings
 from mediaquery.errors import MediaQueryError
 from mediaquery.models import catalogue, install, store
@@ -30,10 +31,6 @@ models_app = typer.Typer(
 # soft_wrap: paths and hashes stay on one line, to be copied
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
-
-DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", "-d", help="Data folder [env MEDIAQUERY_DATA_DIR]")
-]
 
 
 def _settings(data_dir: Path | None) -> Settings:

@@ -6,7 +6,6 @@ decides what a finished file means: the caller verifies it and renames it into p
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from mediaquery.digest import sha256_file
 from mediaquery.models.errors import ChecksumMismatch, DownloadError
 
 log = logging.getLogger(__name__)
@@ -21,15 +21,6 @@ log = logging.getLogger(__name__)
 # done bytes, total bytes (None when unknown)
 Progress = Callable[[int, int | None], None]
 USER_AGENT = "mediaquery-models/1"
-
-
-def sha256_file(path: Path) -> str:
-    """The hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def check_file(path: Path, what: str, sha256: str | None, size: int | None) -> str:

@@ -3,7 +3,6 @@ which enabled analyzers use them or cannot run without them (`GET /v1/models`)."
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mediaquery.analyzers.base import Analyzer
+from mediaquery.digest import sha256_file
 from mediaquery.models import store
 from mediaquery.models.catalogue import CATALOGUE
 
@@ -62,11 +62,7 @@ BUILTINS: tuple[BuiltinModel, ...] = (
 @lru_cache(maxsize=64)
 def _digest(path: Path, size: int, mtime_ns: int) -> str:
     # keyed by size and mtime: a file replaced in place is hashed again
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return sha256_file(path)
 
 
 def file_digest(path: Path) -> str:

@@ -12,6 +12,7 @@ from mediaquery.config import Settings, load_settings
 from mediaquery.context import open_context
 from mediaquery.errors import BadRequest, MediaQueryError
 from mediaquery.logs import setup_logging
+from mediaquery.models.startup import warn_unavailable
 
 QUEUES = ("images", "videos")
 
@@ -33,7 +34,11 @@ def run_worker(settings: Settings, queues: list[str], concurrency: int) -> None:
     from mediaquery.queue.celery_app import make_celery
 
     setup_logging()
-    open_context(settings).close()  # migrate once here; the forked processes connect anew
+    ctx = open_context(settings)  # migrate once here; the forked processes connect anew
+    try:
+        warn_unavailable(ctx.analyzers)  # a missing model is said at start-up, not per job
+    finally:
+        ctx.close()
     argv = [
         "worker", "--queues", ",".join(queues), "--concurrency", str(concurrency),
         "--pool", "prefork", "--hostname", f"mediaquery-{os.getpid()}@%h",

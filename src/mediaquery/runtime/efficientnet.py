@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image
 
+from mediaquery.digest import sha256_file
 from mediaquery.runtime.torch_pickle import load_state_dict
 
 # onnx is imported lazily (~0.1 s): workers that only preprocess and run a cached model
@@ -223,18 +224,10 @@ def preprocess(image: Image.Image) -> np.ndarray:
     return np.ascontiguousarray(pixels.transpose(2, 0, 1))
 
 
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def ensure_model(cache_dir: Path) -> Path:
     """Build the ONNX model once into ``cache_dir`` (atomic, process-safe); return its path."""
     source = weights_path()
-    key = hashlib.sha256(f"{_file_digest(source)}:{GRAPH_VERSION}:{BN_EPS}".encode()).hexdigest()
+    key = hashlib.sha256(f"{sha256_file(source)}:{GRAPH_VERSION}:{BN_EPS}".encode()).hexdigest()
     target = Path(cache_dir) / f"efficientnet-lite0-{key[:16]}.onnx"
     if target.exists():
         return target
