@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 import mq_clip
+import mq_clips
 from conftest import jpeg_bytes
 from mediaquery.app import create_app
 from mediaquery.config import Settings, load_settings
@@ -116,3 +117,27 @@ def test_without_the_clip_models_search_says_how_to_get_them(
         model_file(models, "clip-vit-b32-text").write_bytes(b"not yet")
         r = client.get("/v1/search", params={"q": "a dog"})
         assert r.status_code == 503 and "pull clip-bpe-vocab" in r.json()["message"]
+
+
+def test_videos_are_found_by_what_their_shots_show(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    """A video's CLIP embedding is the mean of its shots': mostly green, it fits "green"."""
+    models = tmp_path / "models"
+    mq_clip.install_clip(models)
+    settings = make_settings(models_dir=models, analyzers=["scenes"])
+    frames = [Image.new("RGB", (160, 120), (30, 200, 40))] * 30
+    frames += [Image.new("RGB", (160, 120), (128, 128, 128))] * 10
+    clip = mq_clips.encode(tmp_path / "green.mp4", frames, fps=10)
+    app = create_app(settings, background=False)
+    with TestClient(app) as client:
+        for name, rgb in (("red.jpg", (220, 30, 30)), ("blue.jpg", (20, 40, 230))):
+            blob = jpeg_bytes(Image.new("RGB", (200, 150), rgb))
+            assert client.put(f"/v1/media/{name}", content=blob).status_code == 201
+        assert client.put("/v1/media/clip.mp4", content=clip.read_bytes()).status_code == 201
+        Worker(app.state.ctx).run(burst=True)
+        assert client.get("/v1/media/clip.mp4").json()["status"] == "done"
+        found = search(client, q="green")
+        assert found[0][0] == "clip.mp4" and len(found) == 3
+        assert search(client, q="green", type="video") == [("clip.mp4", found[0][1])]
+        assert search(client, q="red")[0][0] == "red.jpg"

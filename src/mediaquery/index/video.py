@@ -8,10 +8,11 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, exists, insert, select, update
 
 from mediaquery.domain import Findings, LabelFinding, Status
-from mediaquery.index.findings import _clear_analyzer, _insert_labels
+from mediaquery.index.findings import _clear_analyzer, _insert_embedding, _insert_labels
 from mediaquery.index.repo import MediaRow
 from mediaquery.index.tables import (
     analyses,
+    embeddings,
     label_segments,
     label_terms,
     label_timestamps,
@@ -61,6 +62,11 @@ def save_video(
              "box": t.get("box"), "analyzer": VIDEO_ANALYZER, "start_ms": t.get("start_ms"),
              "end_ms": t.get("end_ms")} for i, t in enumerate(result.text)])  # fmt: skip
     set_text(conn, row.id, "\n".join(t["text"] for t in result.text))
+    for name, vector in getattr(result, "embeddings", {}).items():
+        # the mean direction of the analyzer's frame embeddings: /similar and /v1/search
+        conn.execute(delete(embeddings).where(embeddings.c.media_id == row.id,
+                                              embeddings.c.analyzer == name))  # fmt: skip
+        _insert_embedding(conn, row.id, Findings(name, "", embedding=vector))
     now = time.time()
     conn.execute(insert(analyses), [
         {"media_id": row.id, "analyzer": n, "version": v, "etag": row.etag, "ran_at": now,

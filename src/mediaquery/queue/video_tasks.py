@@ -225,4 +225,5 @@ def result_from_json(data: dict[str, Any]) -> Any:
         info=VideoInfo(**data["info"]), segments=segments, timestamps=data["timestamps"],
         text=data["text"], shots=data["shots"], frames_analyzed=data["frames_analyzed"],
         stats=VideoStats(**data["stats"]), edges=(edges[0], edges[1]) if edges else None,
+        embeddings=data.get("embeddings") or {},  # checkpoints older than video embeddings
     )  # fmt: skip

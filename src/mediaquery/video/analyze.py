@@ -6,7 +6,7 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +62,9 @@ class VideoResult:
     stats: VideoStats
     # Shot signatures of the first and last sample, so chunk results can rejoin split shots.
     edges: tuple[list[float], list[float]] | None = None
+    # Per analyzer, the sum of its L2-normalised embeddings over every sample (a shot's counts
+    # for each of its samples): normalised again, the video's embedding. Sums merge by adding.
+    embeddings: dict[str, list[float]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -154,6 +157,9 @@ def analyze_video(
         frames_analyzed=len(samples),
         stats=stats,
         edges=(first_sig, last_sig) if samples else None,
+        embeddings=_embedding_sums(
+            f for sample in samples for f in sample.findings + shots[sample.shot].findings
+        ),
     )
 
 
@@ -206,7 +212,27 @@ def merge_results(parts: Sequence[VideoResult], interval_ms: int) -> VideoResult
         frames_analyzed=sum(p.frames_analyzed for p in parts),
         stats=stats,
         edges=(edged[0][0], edged[-1][1]) if edged else None,
+        embeddings=_add_sums([p.embeddings for p in parts]),
     )
+
+
+def _embedding_sums(findings: Iterable[Findings]) -> dict[str, list[float]]:
+    sums: dict[str, np.ndarray] = {}
+    for f in findings:
+        if f.embedding:
+            vec = np.asarray(f.embedding, dtype=np.float64)
+            norm = float(np.linalg.norm(vec))
+            if norm > 0:
+                sums[f.analyzer] = sums.get(f.analyzer, 0.0) + vec / norm
+    return {name: vec.tolist() for name, vec in sums.items()}
+
+
+def _add_sums(parts: Sequence[dict[str, list[float]]]) -> dict[str, list[float]]:
+    total: dict[str, np.ndarray] = {}
+    for part in parts:
+        for name, vec in part.items():
+            total[name] = total.get(name, 0.0) + np.asarray(vec, dtype=np.float64)
+    return {name: vec.tolist() for name, vec in total.items()}
 
 
 def _prefetched(
