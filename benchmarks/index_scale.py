@@ -9,7 +9,8 @@ then times the very functions the API calls (`list_media`, `label_facets`; one p
 per call, as a request gets) and prints p50/p95 per query next to a full scan that reads every
 media row with its labels and filters in Python (the sample's DynamoDB Scan + FilterExpression).
 Goal: every listed page at p95 <= 20 ms and >= 100x faster than the scan. The PostgreSQL
-database (`--pg-database`, next to `--pg-url`'s) and the SQLite file are dropped and rebuilt.
+database (`--pg-database`, next to `--pg-url`'s) and the SQLite file are dropped and rebuilt,
+unless `--reuse` finds them left by an earlier `--keep` run (same --media).
 """
 
 from __future__ import annotations
@@ -28,12 +29,20 @@ from pathlib import Path
 from typing import Any
 
 from index_scale_data import Corpus
-from index_scale_load import Build, build_postgresql, build_sqlite, drop_postgresql
+from index_scale_load import (
+    Build,
+    build_postgresql,
+    build_sqlite,
+    drop_postgresql,
+    reuse_postgresql,
+    reuse_sqlite,
+)
 from index_scale_scan import scan_names
 from sqlalchemy import Connection, Engine, event
 
 from mediaquery.index.db import make_engine
-from mediaquery.index.query import MediaFilter, label_facets, list_media
+from mediaquery.index.facets import facets
+from mediaquery.index.query import MediaFilter, list_media
 
 PG_URL = os.environ.get(
     "MEDIAQUERY_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -57,7 +66,7 @@ class Case:
     def run(self, conn: Connection, bare: bool = False) -> Any:
         """The API's call; `bare` lists the page without its labels (no label is over 100)."""
         if self.facets:
-            return label_facets(conn, self.f)
+            return facets(conn, self.f)  # as GET /v1/labels: kept counts, or a bounded sample
         skip = 101.0 if bare else None
         return list_media(
             conn, self.f, limit=LIMIT, cursor=self.cursor, label_min_confidence=skip,
@@ -204,6 +213,7 @@ def measure(build: Build, media: int, args: argparse.Namespace) -> list[Timing]:
         for c in cases:
             explain(engine, c)
     scans, checked = time_scans(engine, cases, args.scan_runs)
+    counted = [f"{c.title}: counts {_counted(engine, c)}" for c in cases if c.facets]
     engine.dispose()
     scan_ms = 1000 * statistics.median(scans)
     print(f"\n== {build.db}: {media:,} media ==")
@@ -213,6 +223,8 @@ def measure(build: Build, media: int, args: argparse.Namespace) -> list[Timing]:
     print(f"full scan (every media row + labels, filtered in Python): "
           f"{', '.join(f'{s:.1f}' for s in scans)} s; p50 {scan_ms / 1000:.1f} s")  # fmt: skip
     print(f"first pages checked against the scan: {checked}")
+    for note in counted:
+        print(note)
     for title, s in walks.items():
         print(f"{title}: walking pages 1-99 took {s:.2f} s")
     print(f"{'query':<44} {'p50 ms':>7} {'p95 ms':>7} {'scan/p95':>9}  goal  "
@@ -225,6 +237,12 @@ def measure(build: Build, media: int, args: argparse.Namespace) -> list[Timing]:
         print(f"{t.case.title:<44} {t.pct(0.5):7.1f} {t.pct(0.95):7.1f} {t.note:>9}  "
               f"{'ok  ' if ok else 'MISS'}  {bare}")  # fmt: skip
     return timings
+
+
+def _counted(engine: Engine, case: Case) -> str:
+    with engine.connect() as conn:
+        got = case.run(conn)
+    return f"the first {got.counted_media:,} matches" if got.sampled else "every match"
 
 
 def _print_build(b: Build) -> None:
@@ -249,6 +267,11 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=30)
     p.add_argument("--scan-runs", type=int, default=3)
     p.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    p.add_argument(
+        "--reuse",
+        action="store_true",
+        help="time the databases a --keep run left (migrated to head), no rebuild",
+    )
     p.add_argument("--explain", action="store_true", help="print each query's plan")
     args = p.parse_args()
     media = 20_000 if args.quick else args.media
@@ -256,11 +279,14 @@ def main() -> None:
     results: dict[str, list[Timing]] = {}
     if args.db in ("sqlite", "both"):
         args.dir.mkdir(parents=True, exist_ok=True)
-        results["sqlite"] = measure(build_sqlite(args.dir / "index.db", corpus), media, args)
+        path = args.dir / "index.db"
+        reused = reuse_sqlite(path) if args.reuse else None
+        results["sqlite"] = measure(reused or build_sqlite(path, corpus), media, args)
         if not args.keep:
             shutil.rmtree(args.dir, ignore_errors=True)
     if args.db in ("postgresql", "both"):
-        build = build_postgresql(args.pg_url, args.pg_database, corpus)
+        reused = reuse_postgresql(args.pg_url, args.pg_database) if args.reuse else None
+        build = reused or build_postgresql(args.pg_url, args.pg_database, corpus)
         results["postgresql"] = measure(build, media, args)
         if not args.keep:
             drop_postgresql(args.pg_url, args.pg_database)

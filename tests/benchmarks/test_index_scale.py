@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine, event, select
 
 from mediaquery.domain import Box, Findings, LabelFinding, MediaType, Status
-from mediaquery.index import query
+from mediaquery.index import facets, query
 from mediaquery.index.db import make_engine, migrate, write_tx
 from mediaquery.index.findings import save_findings
 from mediaquery.index.query import MediaFilter, label_facets, list_media
@@ -51,6 +51,17 @@ def _pages(engine: Engine, case: Any, limit: int) -> list[str]:
             return names
 
 
+def _check_sampled(got: Any, exact: list[dict[str, Any]], title: str) -> None:
+    if not got.sampled:
+        assert got.labels == exact, title
+        return
+    assert got.counted_media == facets.SAMPLE, title
+    most = {x["name"]: x["count"] for x in exact}  # the top 100: others have no more
+    bound = min(most.values())
+    assert got.labels and all(0 < x["count"] <= min(most.get(x["name"], bound), facets.SAMPLE)
+                              for x in got.labels), title  # fmt: skip
+
+
 def _check_against_scan(bench: dict[str, ModuleType], engine: Engine) -> None:
     scan = bench["_scan"]
     cases = bench[""].pick_cases(engine, MEDIA)
@@ -59,7 +70,9 @@ def _check_against_scan(bench: dict[str, ModuleType], engine: Engine) -> None:
     for case in cases:
         with engine.connect() as conn:
             if case.facets:
-                assert label_facets(conn, case.f) == scan.scan_facets(conn, case.f), case.title
+                exact = scan.scan_facets(conn, case.f)
+                assert label_facets(conn, case.f) == exact, case.title
+                _check_sampled(case.run(conn), exact, case.title)  # what GET /v1/labels answers
                 continue
             expected = scan.scan_names(conn, case.f, case.order)
         empty += not expected
@@ -87,6 +100,7 @@ def test_sqlite_queries_answer_what_a_full_scan_answers(
     # Scaled down with the corpus: common labels are tested item by item in page order, rare
     # ones read from label_terms first; both ways must answer the same.
     monkeypatch.setattr(query, "SELECTIVE", 300)
+    monkeypatch.setattr(facets, "SAMPLE", 300)  # a filtered facet counts 300 of its matches
     build = lite
     assert build.rows["media"] == MEDIA
     done = build.rows["analyses"] / 4
@@ -106,8 +120,9 @@ def test_sqlite_queries_answer_what_a_full_scan_answers(
     not os.environ.get("MEDIAQUERY_TEST_DATABASE_URL"), reason="MEDIAQUERY_TEST_DATABASE_URL unset"
 )
 def test_postgresql_queries_answer_what_a_full_scan_answers(
-    bench: dict[str, ModuleType],
+    bench: dict[str, ModuleType], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(facets, "SAMPLE", 300)
     url = os.environ["MEDIAQUERY_TEST_DATABASE_URL"]
     database = f"mq_bench_smoke_{os.getpid()}"
     load = bench["_load"]
@@ -201,7 +216,7 @@ def test_sqlite_pages_rare_labels_from_their_matches_and_common_ones_in_name_ord
     monkeypatch.setattr(query, "SELECTIVE", 300)
     engine = make_engine(lite.url)
     with engine.connect() as conn:
-        counts = dict(conn.exec_driver_sql(
+        counts: dict[str, int] = dict(conn.exec_driver_sql(
             "SELECT term, COUNT(*) FROM label_terms WHERE confidence >= 25 GROUP BY term"
         ).all())  # fmt: skip
     common = max(counts, key=counts.__getitem__)

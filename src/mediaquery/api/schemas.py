@@ -123,6 +123,12 @@ class LabelFacet(BaseModel):
 
 class LabelFacets(BaseModel):
     labels: list[LabelFacet]
+    sampled: bool = Field(
+        False, description="More media match than were counted: counts are of `counted_media`"
+    )
+    counted_media: int | None = Field(
+        None, description="When sampled: how many matching media the counts are of"
+    )
 
 
 class UploadResult(BaseModel):

@@ -11,6 +11,7 @@ import numpy as np
 from sqlalchemy import Connection, delete, insert, select, update
 
 from mediaquery.domain import Findings, LabelFinding, Status
+from mediaquery.index.label_counts import tracked
 from mediaquery.index.repo import MediaRow, get_media
 from mediaquery.index.tables import (
     analyses,
@@ -52,15 +53,9 @@ def save_findings(
     previous = set(
         conn.execute(select(analyses.c.analyzer).where(analyses.c.media_id == row.id)).scalars()
     )
-    for findings, _ in results:
-        if findings.analyzer in previous:  # first analyses have nothing to clear
-            _clear_analyzer(conn, row.id, findings.analyzer)
-        flagged = [x for x in findings.labels if x.category == MODERATION]
-        ordinary = [x for x in findings.labels if x not in flagged and x.confidence >= floor]
-        _insert_labels(conn, row.id, findings, ordinary)
-        _insert_moderation(conn, row.id, findings, flagged)
-        _insert_text(conn, row.id, findings)
-        _insert_embedding(conn, row.id, findings)
+    with tracked(conn, row.id):
+        for findings, _ in results:
+            _save_one(conn, row.id, findings, previous, floor)
     if results:
         conn.execute(
             insert(analyses),
@@ -74,6 +69,19 @@ def save_findings(
                 analyzed_at=now, updated_at=now)
     )  # fmt: skip
     return True
+
+
+def _save_one(
+    conn: Connection, media_id: int, findings: Findings, previous: set[str], floor: float
+) -> None:
+    if findings.analyzer in previous:  # first analyses have nothing to clear
+        _clear_analyzer(conn, media_id, findings.analyzer)
+    flagged = [x for x in findings.labels if x.category == MODERATION]
+    ordinary = [x for x in findings.labels if x not in flagged and x.confidence >= floor]
+    _insert_labels(conn, media_id, findings, ordinary)
+    _insert_moderation(conn, media_id, findings, flagged)
+    _insert_text(conn, media_id, findings)
+    _insert_embedding(conn, media_id, findings)
 
 
 def _skipped(findings: Findings) -> dict[str, Any]:

@@ -19,13 +19,15 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     true,
 )
 
 from mediaquery.errors import BadRequest, InvalidCursor
+from mediaquery.index.label_counts import counted_facets, is_countable
 from mediaquery.index.repo import MEDIA_COLUMNS, MediaRow, attach_labels, media_row
 from mediaquery.index.tables import label_terms, labels, media, moderation_labels
-from mediaquery.index.text_search import text_condition
+from mediaquery.index.text_search import sqlite_matches_at_least, text_condition
 from mediaquery.index.video import seen_between
 
 
@@ -51,9 +53,13 @@ class Page:
 
 
 def _prefix_bound(prefix: str) -> str | None:
-    # The smallest string greater than every string starting with prefix (for index ranges).
-    last = ord(prefix[-1])
-    return prefix[:-1] + chr(last + 1) if last < 0x10FFFF else None
+    # The smallest string greater than every string starting with prefix (for index ranges):
+    # names compare by code point on every backend, so [prefix, bound) is exactly the names
+    # starting with prefix. Surrogates are no characters of a stored name: skip over them.
+    nxt = ord(prefix[-1]) + 1
+    if 0xD800 <= nxt <= 0xDFFF:
+        nxt = 0xE000
+    return prefix[:-1] + chr(nxt) if nxt <= 0x10FFFF else None
 
 
 def _has_nul(f: MediaFilter) -> bool:
@@ -100,21 +106,31 @@ def _selective_labels(conn: Connection, f: MediaFilter) -> set[str]:
     return found
 
 
+def _common_text(conn: Connection, f: MediaFilter) -> bool:
+    """Whether SQLite should test the text per item (a word many media have) than start there."""
+    if conn.dialect.name != "sqlite" or not f.text or _has_nul(f):
+        return False
+    return sqlite_matches_at_least(conn, f.text, SELECTIVE)
+
+
 def _conditions(
-    f: MediaFilter, dialect: str, selective: Collection[str] = ()
+    f: MediaFilter, dialect: str, selective: Collection[str] = (), common_text: bool = False
 ) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = []
     if f.text:
-        conds.append(text_condition(dialect, f.text))
+        conds.append(text_condition(dialect, f.text, drive=not common_text))
     if f.moderation:
         conds.append(_moderation_condition(f.moderation))
     if f.prefix:
-        # a range the name index serves, then the exact test (byte order on every backend)
+        # A range the name index serves (byte order on every backend), which is exact: an
+        # extra exact test made PostgreSQL expect few matches and sort every one of them
+        # rather than walk the name index (50 ms for a big folder). Without a bound it tests.
         conds.append(media.c.name >= f.prefix)
         bound = _prefix_bound(f.prefix)
         if bound is not None:
             conds.append(media.c.name < bound)
-        conds.append(func.substr(media.c.name, 1, len(f.prefix)) == f.prefix)
+        else:
+            conds.append(func.substr(media.c.name, 1, len(f.prefix)) == f.prefix)
     if f.type:
         conds.append(media.c.type == f.type)
     if f.status:
@@ -179,6 +195,21 @@ def _after(position: dict[str, Any], order: str) -> ColumnElement[bool]:
 
 ORDERS = ("name", "newest")
 
+_WORKERS = "max_parallel_workers_per_gather"
+_SET_WORKERS = text(f"SELECT set_config('{_WORKERS}', :v, true)")
+
+
+def _serial_plan(conn: Connection) -> str | None:
+    """PostgreSQL: no parallel workers for one page (starting them cost 20 ms of a 30 ms
+    text search); returns the setting to restore. Facets and listings without a limit, which
+    read many rows, keep them."""
+    if conn.dialect.name != "postgresql":
+        return None
+    old = conn.execute(
+        text(f"SELECT current_setting('{_WORKERS}'), set_config('{_WORKERS}', '0', true)")
+    ).scalar_one()
+    return str(old)
+
 
 def list_media(
     conn: Connection,
@@ -190,13 +221,14 @@ def list_media(
     order: str = "name",
 ) -> Page:
     """One page of media in name order or newest first (keyset paging), labels attached."""
-    conds = _conditions(f, conn.dialect.name, _selective_labels(conn, f))
+    conds = _conditions(f, conn.dialect.name, _selective_labels(conn, f), _common_text(conn, f))
     if cursor:
         conds.append(_after(decode_cursor(cursor, order), order))
     by = [media.c.name] if order == "name" else [media.c.created_at.desc(), media.c.id.desc()]
     q = select(*MEDIA_COLUMNS).where(and_(true(), *conds)).order_by(*by)
     if limit is not None:
         q = q.limit(limit + 1)
+    restore = _serial_plan(conn) if limit is not None else None
     rows = [media_row(r) for r in conn.execute(q)]
     next_cursor = None
     if limit is not None and len(rows) > limit:
@@ -205,11 +237,22 @@ def list_media(
         next_cursor = encode_cursor({"after": last.name, "t": last.created_at, "i": last.id})
     min_conf = f.min_confidence if label_min_confidence is None else label_min_confidence
     attach_labels(conn, rows, min_conf)
+    if restore is not None:
+        conn.execute(_SET_WORKERS, {"v": restore})
     return Page(rows, next_cursor)
+
+
+def unfiltered(f: MediaFilter) -> bool:
+    """Whether `f` asks for everything (at some confidence)."""
+    return not (f.prefix or f.type or f.labels or f.status or f.text or f.moderation) and (
+        f.from_ms is None and f.to_ms is None
+    )
 
 
 def label_facets(conn: Connection, f: MediaFilter, limit: int = 100) -> list[dict[str, Any]]:
     """Label names with the number of matching media that carry each one, most common first."""
+    if unfiltered(f) and is_countable(f.min_confidence):
+        return counted_facets(conn, f.min_confidence, limit)  # kept counts: no label row read
     # Facets count every match, so SQLite starts from each label's matches, never from all media.
     drive = f.labels if conn.dialect.name == "sqlite" else ()
     matching = select(media.c.id).where(and_(true(), *_conditions(f, conn.dialect.name, drive)))

@@ -61,6 +61,19 @@ labels = Table(
     Column("analyzer_version", version_type(), nullable=False),
     Column("boxes", JSON, nullable=True),
     Index("ix_labels_media", "media_id", "confidence"),
+    Index("ix_labels_name_confidence", "name", "confidence"),  # a label's strongest, at once
+)
+
+# How many media carry each label, by the integer part of their strongest such label's
+# confidence: the unfiltered label facets read this instead of counting every label row.
+# Kept in the transaction that changes a media's labels (index/label_counts.py).
+label_counts = Table(
+    "label_counts",
+    metadata,
+    Column("name", name_type(200), nullable=False),
+    Column("bucket", Integer, nullable=False),  # floor(strongest confidence), 0-100
+    Column("media", BigInteger, nullable=False),
+    PrimaryKeyConstraint("name", "bucket"),
 )
 
 # One row per searchable term of a label (its name and each alias), lower-cased, so that

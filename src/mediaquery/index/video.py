@@ -9,6 +9,7 @@ from sqlalchemy import Connection, and_, delete, exists, insert, select, update
 
 from mediaquery.domain import Findings, LabelFinding, Status
 from mediaquery.index.findings import _clear_analyzer, _insert_embedding, _insert_labels
+from mediaquery.index.label_counts import tracked
 from mediaquery.index.repo import MediaRow
 from mediaquery.index.tables import (
     analyses,
@@ -24,19 +25,10 @@ from mediaquery.index.text_search import set_text
 VIDEO_ANALYZER = "video"
 
 
-def save_video(
-    conn: Connection,
-    row: MediaRow,
-    result: Any,
-    provenance: list[tuple[str, str]],
-    *,
-    floor: float,
+def _save_labels(
+    conn: Connection, row: MediaRow, result: Any, provenance: list[tuple[str, str]], floor: float
 ) -> list[str]:
-    """Replace the video's findings with a merged VideoResult; returns its label names."""
     _clear_analyzer(conn, row.id, VIDEO_ANALYZER)
-    for name, _ in provenance:
-        conn.execute(delete(analyses).where(analyses.c.media_id == row.id,
-                                            analyses.c.analyzer == name))  # fmt: skip
     version = ",".join(f"{n}:{v}" for n, v in provenance)
     best: dict[str, LabelFinding] = {}
     for seg in result.segments:
@@ -46,6 +38,23 @@ def save_video(
                                           tuple(seg.aliases), seg.category)  # fmt: skip
     found = [x for x in best.values() if x.confidence >= floor]
     _insert_labels(conn, row.id, Findings(VIDEO_ANALYZER, version), found)
+    return sorted(x.name for x in found)
+
+
+def save_video(
+    conn: Connection,
+    row: MediaRow,
+    result: Any,
+    provenance: list[tuple[str, str]],
+    *,
+    floor: float,
+) -> list[str]:
+    """Replace the video's findings with a merged VideoResult; returns its label names."""
+    with tracked(conn, row.id):
+        names = _save_labels(conn, row, result, provenance, floor)
+    for name, _ in provenance:
+        conn.execute(delete(analyses).where(analyses.c.media_id == row.id,
+                                            analyses.c.analyzer == name))  # fmt: skip
     if result.segments:
         conn.execute(insert(label_segments), [
             {"media_id": row.id, "analyzer": VIDEO_ANALYZER, "name": s.name,
@@ -77,7 +86,7 @@ def save_video(
     conn.execute(update(media).where(media.c.id == row.id).values(
         status=str(Status.DONE), error=None, progress=100.0, video=video, analyzed_at=now,
         updated_at=now))  # fmt: skip
-    return sorted(x.name for x in found)
+    return names
 
 
 def segments_of(conn: Connection, media_id: int) -> dict[str, list[dict[str, Any]]]:

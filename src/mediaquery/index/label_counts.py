@@ -1,0 +1,120 @@
+"""Per-label media counts, kept in step with the labels so unfiltered facets need no count.
+
+label_counts holds, per label name and integer bucket, how many media have their strongest
+label of that name in [bucket, bucket + 1). A media carries a label at or above a whole-number
+threshold t exactly when its strongest one is in a bucket >= t, so the facets of everything
+at such a threshold are a sum over a few hundred rows instead of a count of every label row.
+
+Every change to a media's labels runs inside `tracked(conn, media_id)` in the writer's
+transaction: it reads the media's strongest label per name before and after (a few rows by
+index) and moves the difference. Writers hold the index's write lock (db.write_tx), and the
+counts are added with an upsert, so the counts agree with the labels after every commit."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Integer, cast, delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from mediaquery.index.tables import label_counts, labels
+
+
+def strongest(conn: Connection, media_id: int) -> dict[str, float]:
+    """name -> the strongest confidence of that label on one media."""
+    q = (
+        select(labels.c.name, func.max(labels.c.confidence))
+        .where(labels.c.media_id == media_id)
+        .group_by(labels.c.name)
+    )
+    return {name: float(conf) for name, conf in conn.execute(q)}
+
+
+@contextmanager
+def tracked(conn: Connection, media_id: int) -> Iterator[None]:
+    """Wrap code that changes one media's labels; label_counts follows the change."""
+    before = strongest(conn, media_id)
+    yield
+    after = strongest(conn, media_id)
+    for name in before.keys() | after.keys():
+        old, new = _bucket(before.get(name)), _bucket(after.get(name))
+        if old == new:
+            continue
+        if old is not None:
+            _add(conn, name, old, -1)
+        if new is not None:
+            _add(conn, name, new, 1)
+
+
+def _bucket(conf: float | None) -> int | None:
+    return None if conf is None else math.floor(conf)
+
+
+def _add(conn: Connection, name: str, bucket: int, delta: int) -> None:
+    insert: Any = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
+    stmt = insert(label_counts).values(name=name, bucket=bucket, media=delta)
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[label_counts.c.name, label_counts.c.bucket],
+            set_={"media": label_counts.c.media + stmt.excluded.media},
+        )
+    )
+    if delta < 0:
+        conn.execute(
+            delete(label_counts).where(
+                label_counts.c.name == name, label_counts.c.bucket == bucket,
+                label_counts.c.media <= 0,
+            )
+        )  # fmt: skip
+
+
+def rebuild(conn: Connection) -> None:
+    """Count every label again (after a bulk load that bypassed `tracked`)."""
+    per_media = (
+        select(labels.c.name, func.max(labels.c.confidence).label("m"))
+        .group_by(labels.c.media_id, labels.c.name)
+        .subquery()
+    )
+    # CAST truncates on SQLite (floor, confidences are >= 0) but rounds on PostgreSQL
+    strongest_of = func.floor(per_media.c.m) if conn.dialect.name != "sqlite" else per_media.c.m
+    bucket = cast(strongest_of, Integer)
+    conn.execute(delete(label_counts))
+    conn.execute(
+        label_counts.insert().from_select(
+            ["name", "bucket", "media"],
+            select(per_media.c.name, bucket, func.count()).group_by(per_media.c.name, bucket),
+        )
+    )
+
+
+def is_countable(min_confidence: float) -> bool:
+    """Whether facets at this threshold can be read from label_counts (a whole number)."""
+    return 0 <= min_confidence <= 100 and float(min_confidence).is_integer()
+
+
+def counted_facets(conn: Connection, min_confidence: float, limit: int) -> list[dict[str, Any]]:
+    """The facets of every media at a whole-number threshold, from label_counts."""
+    count = func.sum(label_counts.c.media)
+    top = (
+        select(label_counts.c.name, count.label("count"))
+        .where(label_counts.c.bucket >= int(min_confidence))
+        .group_by(label_counts.c.name)
+        .having(count > 0)
+        .order_by(count.desc(), label_counts.c.name)
+        .limit(limit)
+        .subquery()
+    )
+    strongest_of = (
+        select(func.max(labels.c.confidence)).where(labels.c.name == top.c.name).scalar_subquery()
+    )
+    q = select(top.c.name, top.c.count, strongest_of.label("max")).order_by(
+        top.c.count.desc(), top.c.name
+    )
+    return [
+        {"name": name, "count": int(n), "max_confidence": round(strongest, 2)}
+        for name, n, strongest in conn.execute(q)
+    ]
