@@ -13,6 +13,7 @@ counts are added with an upsert, so the counts agree with the labels after every
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -40,36 +41,41 @@ def tracked(conn: Connection, media_id: int) -> Iterator[None]:
     before = strongest(conn, media_id)
     yield
     after = strongest(conn, media_id)
+    deltas: Counter[tuple[str, int]] = Counter()
     for name in before.keys() | after.keys():
         old, new = _bucket(before.get(name)), _bucket(after.get(name))
         if old == new:
             continue
         if old is not None:
-            _add(conn, name, old, -1)
+            deltas[(name, old)] -= 1
         if new is not None:
-            _add(conn, name, new, 1)
+            deltas[(name, new)] += 1
+    _apply(conn, deltas)
 
 
 def _bucket(conf: float | None) -> int | None:
     return None if conf is None else math.floor(conf)
 
 
-def _add(conn: Connection, name: str, bucket: int, delta: int) -> None:
+def _apply(conn: Connection, deltas: Counter[tuple[str, int]]) -> None:
+    """Add every change in one upsert, then drop the rows that fell to zero."""
+    rows = [{"name": n, "bucket": b, "media": d} for (n, b), d in deltas.items() if d]
+    if not rows:
+        return
     insert: Any = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
-    stmt = insert(label_counts).values(name=name, bucket=bucket, media=delta)
+    stmt = insert(label_counts)
     conn.execute(
         stmt.on_conflict_do_update(
             index_elements=[label_counts.c.name, label_counts.c.bucket],
             set_={"media": label_counts.c.media + stmt.excluded.media},
-        )
+        ),
+        rows,
     )
-    if delta < 0:
+    fell = sorted({n for (n, _), d in deltas.items() if d < 0})
+    if fell:
         conn.execute(
-            delete(label_counts).where(
-                label_counts.c.name == name, label_counts.c.bucket == bucket,
-                label_counts.c.media <= 0,
-            )
-        )  # fmt: skip
+            delete(label_counts).where(label_counts.c.name.in_(fell), label_counts.c.media <= 0)
+        )
 
 
 def rebuild(conn: Connection) -> None:
