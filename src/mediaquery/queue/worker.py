@@ -50,12 +50,9 @@ class Worker:
             if batch[0].kind == ANALYZE and q.batch_size > 1:
                 batch += jobs.claim_many(self.ctx.engine, self.id, q.lease_seconds, (ANALYZE,),
                                          q.batch_size - 1, share=max(1, q.workers))  # fmt: skip
-            self._run_with_lease(batch)
+            run_with_lease(self.ctx, self.id, batch)
             self.processed += len(batch)
         return self.processed
-
-    def _run_with_lease(self, batch: list[jobs.Job]) -> None:
-        run_with_lease(self.ctx, self.id, batch)
 
 
 def run_with_lease(ctx: Context, worker: str, batch: list[jobs.Job]) -> None:

@@ -76,10 +76,6 @@ class LocalStorage:
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
             raise NotFound(f"Media file ({name}) not found") from exc
 
-    def local_path(self, name: str) -> Path | None:
-        """The object's file."""
-        return self.path(name)
-
     @contextmanager
     def fetch(self, name: str) -> Iterator[Path]:
         """The object's own file (nothing is copied)."""
