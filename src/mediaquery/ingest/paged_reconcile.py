@@ -56,7 +56,7 @@ def reconcile_pages(
         for page in storage.list_pages(after, page_size or storage.page_size):
             seen = {o.name for o in page.objects}
             for stored in page.objects:
-                counts[_heal(ctx, known, stored)] += 1
+                counts[heal(ctx, known, stored)] += 1
                 if progress:
                     progress(stored.name)
             upper = page.last_key if page.truncated else None  # the last page runs to the end
@@ -75,7 +75,8 @@ def reconcile_pages(
     return counts
 
 
-def _heal(ctx: Context, known: dict[str, str], stored: StoredObject) -> str:
+def heal(ctx: Context, known: dict[str, str], stored: StoredObject) -> str:
+    """Index an object unless the index has this version of it; returns what was done."""
     if known.get(stored.name) == stored.version:
         return "unchanged"
     return object_changed(ctx, stored.name).action

@@ -14,8 +14,8 @@ from mediaquery.index import repo
 from mediaquery.index.db import write_tx
 from mediaquery.index.tables import jobs as jobs_table
 from mediaquery.index.tables import media
-from mediaquery.ingest.events import object_changed, object_removed
-from mediaquery.ingest.paged_reconcile import reconcile_pages
+from mediaquery.ingest.events import object_removed
+from mediaquery.ingest.paged_reconcile import heal, reconcile_pages
 from mediaquery.queue import jobs
 from mediaquery.queue.tasks import ANALYZE
 from mediaquery.queue.video_tasks import VIDEO
@@ -40,10 +40,7 @@ def reconcile(ctx: Context, progress: Callable[[str], None] | None = None) -> Co
     seen: set[str] = set()
     for stored in ctx.storage.list():
         seen.add(stored.name)
-        if known.get(stored.name) == stored.version:
-            counts["unchanged"] += 1
-        else:
-            counts[object_changed(ctx, stored.name).action] += 1
+        counts[heal(ctx, known, stored)] += 1
         if progress:
             progress(stored.name)
     for name in sorted(set(known) - seen):
