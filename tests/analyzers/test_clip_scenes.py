@@ -14,7 +14,6 @@ from PIL import Image
 
 import mq_clip
 from conftest import jpeg_bytes
-from mediaquery.analyzers.base import ModelUnavailable
 from mediaquery.analyzers.scenes import ScenesAnalyzer
 from mediaquery.analyzers.zero_shot import (
     Vocabulary,
@@ -25,6 +24,7 @@ from mediaquery.analyzers.zero_shot import (
 from mediaquery.app import create_app
 from mediaquery.config import Settings
 from mediaquery.domain import Findings
+from mediaquery.models.errors import ModelNotInstalled
 from mediaquery.models.store import model_file
 from mediaquery.queue.worker import Worker
 from mediaquery.video.analyze import analyze_video
@@ -162,7 +162,7 @@ def test_class_embeddings_are_cached_on_disk(tmp_path: Path, model_dir: Path) ->
 
 
 def test_missing_models_make_load_fail_with_how_to_get_them(tmp_path: Path) -> None:
-    with pytest.raises(ModelUnavailable, match="mediaquery models pull clip-vit-b32-image"):
+    with pytest.raises(ModelNotInstalled, match="mediaquery models pull clip-vit-b32-image"):
         ScenesAnalyzer(tmp_path).load()
 
 

@@ -13,10 +13,10 @@ from PIL import Image
 
 import mq_clip
 from conftest import jpeg_bytes
-from mediaquery.analyzers.base import ModelUnavailable
 from mediaquery.analyzers.objects import ObjectsAnalyzer, coco_labels
 from mediaquery.app import create_app
 from mediaquery.config import Settings
+from mediaquery.models.errors import ModelNotInstalled
 from mediaquery.models.store import model_file
 from mediaquery.queue.worker import Worker
 from mediaquery.runtime.boxes import nms
@@ -116,7 +116,7 @@ def test_every_coco_class_has_a_taxonomy_label() -> None:
 
 
 def test_missing_model_makes_load_fail_with_how_to_get_it(tmp_path: Path) -> None:
-    with pytest.raises(ModelUnavailable, match="mediaquery models pull yolov8n-coco"):
+    with pytest.raises(ModelNotInstalled, match="mediaquery models pull yolov8n-coco"):
         ObjectsAnalyzer(tmp_path).load()
 
 

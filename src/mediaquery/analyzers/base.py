@@ -10,16 +10,9 @@ from typing import ClassVar
 from PIL import Image
 
 from mediaquery.domain import Findings, MediaType
-from mediaquery.errors import MediaQueryError
 from mediaquery.models.catalogue import missing_reason
+from mediaquery.models.errors import ModelNotInstalled
 from mediaquery.models.store import installed_path
-
-
-class ModelUnavailable(MediaQueryError):
-    """An analyzer was run although a model it needs is not installed."""
-
-    status = 409
-    code = "ModelNotInstalled"
 
 
 class Analyzer(ABC):
@@ -53,7 +46,7 @@ class Analyzer(ABC):
         if not self._loaded:
             reason = self.unavailable_reason(self.model_dir)
             if reason is not None:
-                raise ModelUnavailable(f"Analyzer '{self.name}' is unavailable: {reason}")
+                raise ModelNotInstalled(f"Analyzer '{self.name}' is unavailable: {reason}")
             self._load()
             self._loaded = True
 

@@ -23,9 +23,7 @@ from PIL import Image
 from mediaquery.analyzers.base import Analyzer
 from mediaquery.analyzers.taxonomy import load_taxonomy
 from mediaquery.domain import Box, Findings, LabelFinding
-from mediaquery.models.catalogue import missing_reason
-from mediaquery.models.errors import ModelNotInstalled
-from mediaquery.models.store import installed_path
+from mediaquery.models.catalogue import require
 from mediaquery.runtime.yolo import INPUT_SIZE, Detection, YoloDetector
 
 MODEL = "yolov8n-coco"
@@ -82,9 +80,7 @@ class ObjectsAnalyzer(Analyzer):
     min_side: ClassVar[int | None] = INPUT_SIZE
 
     def _load(self) -> None:
-        path = installed_path(self.model_dir, MODEL)
-        if path is None:  # Analyzer.load checked; the file went away since
-            raise ModelNotInstalled(missing_reason(self.model_dir, [MODEL]))
+        path = require(self.model_dir, MODEL)  # Analyzer.load checked; it may be gone since
         self.classes, self.known = coco_labels()
         self.detector = _detector(path.resolve(), len(self.classes), self.threads)
 

@@ -29,6 +29,7 @@ from mediaquery.analyzers.zero_shot import (
     probabilities,
 )
 from mediaquery.domain import Findings
+from mediaquery.models.catalogue import require
 from mediaquery.runtime.clip import (
     IMAGE_MODEL,
     SIZE,
@@ -36,7 +37,6 @@ from mediaquery.runtime.clip import (
     VOCAB,
     ClipImageEncoder,
     ClipTextEncoder,
-    require,
 )
 
 log = logging.getLogger(__name__)

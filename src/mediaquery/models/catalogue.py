@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from mediaquery.models.errors import UnknownModel
+from mediaquery.models import store
+from mediaquery.models.errors import ModelNotInstalled, UnknownModel
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,3 +171,11 @@ def missing_reason(model_dir: Path, missing: list[str]) -> str:
     for name in other:
         how.append(f"{name} is not in the catalogue: put its file at {model_dir}/catalogue/{name}")
     return f"model{plural} {', '.join(missing)} not installed: {'; '.join(how)}"
+
+
+def require(model_dir: Path, name: str) -> Path:
+    """The installed file of a catalogue model, or ModelNotInstalled saying how to get it."""
+    path = store.installed_path(model_dir, name)
+    if path is None:
+        raise ModelNotInstalled(missing_reason(model_dir, [name]))
+    return path

@@ -19,9 +19,6 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from mediaquery.models.catalogue import missing_reason
-from mediaquery.models.errors import ModelNotInstalled
-from mediaquery.models.store import installed_path
 from mediaquery.runtime.clip_tokenizer import ClipTokenizer
 from mediaquery.runtime.onnx import OnnxModel
 
@@ -33,14 +30,6 @@ MEAN = np.array([0.48145466, 0.4578275, 0.40821073], dtype=np.float32)
 STD = np.array([0.26862954, 0.26130258, 0.27577711], dtype=np.float32)
 LOGIT_SCALE = 100.0
 _IGNORED_OUTPUTS = ("pooler_output",)  # HF's unprojected pooled state: not in CLIP's joint space
-
-
-def require(model_dir: Path, name: str) -> Path:
-    """The installed file of a catalogue model, or ModelNotInstalled saying how to get it."""
-    path = installed_path(model_dir, name)
-    if path is None:
-        raise ModelNotInstalled(missing_reason(model_dir, [name]))
-    return path
 
 
 def preprocess(image: Image.Image) -> np.ndarray:
