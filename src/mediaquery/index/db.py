@@ -77,11 +77,14 @@ def write_tx(engine: Engine, *, exclusive: bool = True) -> Iterator[Connection]:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration (idempotent)."""
+    """Bring the schema to the newest migration (idempotent).
+
+    Several processes may start at once on a new index (`serve`, `mediaquery worker`, the
+    CLI): each migrates under the index's write lock, so the first creates the schema and the
+    others wait, then find it current. A plain transaction would let them all read "no
+    schema" and all but one fail with "database is locked" on SQLite."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql(_PG_WRITE_LOCK)  # several processes may start at once
+    with write_tx(engine) as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
