@@ -27,6 +27,10 @@ class LocalStorage:
         self.root = root.resolve()
         self._given = Path(os.path.abspath(root))
         self.tmp = self.root / ".mediaquery-tmp"
+        try:
+            self._name_max = os.pathconf(self.root, "PC_NAME_MAX")
+        except (OSError, ValueError):
+            self._name_max = 255
 
     @property
     def description(self) -> str:
@@ -58,6 +62,22 @@ class LocalStorage:
         rel = self.relative(path)
         return rel if rel is not None and is_valid_name(rel) else None
 
+    def check_put(self, name: str) -> None:
+        """A folder in the name's place, a file in a parent's place, or a segment longer than
+        the file system allows would make `put` fail."""
+        dest = self.path(name)
+        too_long = [p for p in name.split("/") if len(os.fsencode(p)) > self._name_max]
+        if too_long:
+            raise BadRequest(
+                f"Media name ({name}) has a path segment longer than {self._name_max} bytes, "
+                f"the longest file name the bucket folder takes"
+            )
+        if dest.is_dir():
+            raise BadRequest(f"Media name ({name}) is a folder in the bucket")
+        for parent in dest.relative_to(self.root).parents:
+            if parent.parts and (self.root / parent).is_file():
+                raise BadRequest(f"A parent of media name ({name}) is itself a media file")
+
     def put(self, name: str, src: BinaryIO, max_bytes: int) -> StoredObject:
         """Copy src to a temp file (bounded by max_bytes), then rename it into place."""
         dest = self.path(name)
@@ -73,9 +93,8 @@ class LocalStorage:
                             f"Upload is larger than the limit of {max_bytes} bytes"
                         )
                     out.write(chunk)
+            self.check_put(name)
             _make_parents(self.root, dest)
-            if dest.is_dir():
-                raise BadRequest(f"Media name ({name}) is a folder in the bucket")
             os.replace(tmp_name, dest)
         except BaseException:
             Path(tmp_name).unlink(missing_ok=True)
