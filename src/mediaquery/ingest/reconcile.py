@@ -52,6 +52,15 @@ def reconcile(ctx: Context, progress: Callable[[str], None] | None = None) -> Co
     return counts
 
 
+def unfinished(ctx: Context) -> list[str]:
+    """The media whose analysis is still to come (pending or processing)."""
+    q = select(media.c.name).where(
+        media.c.status.in_((str(Status.PENDING), str(Status.PROCESSING)))
+    )
+    with ctx.engine.connect() as conn:
+        return list(conn.execute(q.order_by(media.c.name)).scalars())
+
+
 def requeue_lost(ctx: Context) -> int:
     """Queue analysis for pending media that have no queued or running job."""
     active = select(jobs_table.c.media_name).where(
