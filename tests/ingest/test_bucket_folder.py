@@ -127,6 +127,20 @@ def test_files_that_are_no_media_are_skipped_and_counted(
     assert reconcile(ctx)["skipped"] == 1  # still counted on every scan
 
 
+def test_reconcile_drops_items_of_no_media_type_indexed_by_earlier_versions(ctx: Context) -> None:
+    from mediaquery.index.db import write_tx
+
+    put_file(ctx, "notes.txt", b"shopping list\n")
+    stored = ctx.storage.stat("notes.txt")
+    assert stored is not None
+    with write_tx(ctx.engine) as conn:  # what versions before skipping such files stored
+        repo.upsert_media(conn, name="notes.txt", type="unknown", content_type="", size=14,
+                          etag="e", version=stored.version, status="failed",
+                          error="Unsupported media type")  # fmt: skip
+    assert reconcile(ctx)["skipped"] == 1
+    assert states(ctx) == {}
+
+
 def test_media_replaced_by_a_file_that_is_no_media_leaves_the_index(ctx: Context) -> None:
     path = put_file(ctx, "a.jpg", RED)
     reconcile(ctx)

@@ -29,6 +29,7 @@ def reconcile(ctx: Context, progress: Callable[[str], None] | None = None) -> Co
 
     A remote bucket is scanned page by page and resumes an interrupted scan (paged_reconcile);
     the local folder is walked whole."""
+    forget_unknown(ctx)
     if isinstance(ctx.storage, PagedStorage):
         paged = reconcile_pages(ctx, progress)
         paged["requeued"] = requeue_lost(ctx)
@@ -50,6 +51,16 @@ def reconcile(ctx: Context, progress: Callable[[str], None] | None = None) -> Co
     counts["requeued"] = requeue_lost(ctx)
     log.info("reconcile: %s", dict(counts))
     return counts
+
+
+def forget_unknown(ctx: Context) -> None:
+    """Drop items of no media type that earlier versions indexed as failed; the scan then
+    counts their files as skipped, like any file that is no image or video."""
+    q = select(media.c.name).where(media.c.type == str(MediaType.UNKNOWN))
+    with ctx.engine.connect() as conn:
+        names = list(conn.execute(q).scalars())
+    for name in names:
+        object_removed(ctx, name)
 
 
 def unfinished(ctx: Context) -> list[str]:
