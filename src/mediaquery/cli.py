@@ -150,9 +150,13 @@ def _collect(paths: list[Path], prefix: str, outcome: Outcome) -> list[tuple[Pat
 
 
 def _no_media(path: Path) -> str | None:
-    """Why the file is no media to ingest (None when it is an image or video)."""
-    with path.open("rb") as fh:
-        head = fh.read(SNIFF_BYTES)
+    """Why the file is no media to ingest (None when it is an image or video, or unreadable:
+    storing it then fails with the reason)."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+    except OSError:
+        return None
     if not head:
         return "empty file"
     return "not an image or video" if sniff(head).type == MediaType.UNKNOWN else None
