@@ -24,26 +24,46 @@ def free_port() -> int:
 class Server:
     """The real service; its own process group, so a crash can take all of it down."""
 
-    def __init__(self, data_dir: Path, model_cache: Path, workers: int = 2) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        model_cache: Path,
+        workers: int = 2,
+        *,
+        cwd: Path | None = None,
+        data_dir_option: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        """With `cwd`, the server runs in that folder and `--data-dir` is `data_dir_option`
+        (None: no option, the default `./mediaquery-data`, as `make run` starts it); `data_dir`
+        is then where the test expects the data folder. `env` adds or overrides variables."""
         self.data_dir, self.port = data_dir, free_port()
+        self.cwd = cwd
+        self.data_dir_args = ["--data-dir", str(data_dir)]
+        if cwd is not None:
+            self.data_dir_args = ["--data-dir", data_dir_option] if data_dir_option else []
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = data_dir.parent / "server.log"
+        self.log = (cwd or data_dir.parent) / "server.log"
         self.env = {
             **os.environ,
             "MEDIAQUERY_MODELS_DIR": str(model_cache),
             "MEDIAQUERY_QUEUE__WORKERS": str(workers),
             "MEDIAQUERY_LOG_LEVEL": "WARNING",
+            **(env or {}),
         }
+        if cwd is not None:
+            self.env.pop("MEDIAQUERY_DATA_DIR", None)
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         """Start and wait until /healthz answers."""
-        cmd = [sys.executable, "-m", "mediaquery", "serve", "--data-dir", str(self.data_dir),
+        cmd = [sys.executable, "-m", "mediaquery", "serve", *self.data_dir_args,
                "--port", str(self.port)]  # fmt: skip
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
-                cmd, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
+                cmd, env=self.env, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:

@@ -35,16 +35,50 @@ def photo_dir(tmp_path: Path) -> Path:
     return folder
 
 
-def test_ingest_folder_waits_for_analysis_and_reports_bad_files(cli, photo_dir: Path) -> None:
+def test_ingest_folder_waits_for_analysis_and_sums_up(cli, photo_dir: Path) -> None:
+    (photo_dir / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
     r = cli("ingest", str(photo_dir))
-    assert r.exit_code == 1  # one file was skipped
-    assert "notes.txt" in r.output and "Unsupported media type" in r.output
+    assert r.exit_code == 0, r.output  # files that are no media are skipped, not failures
+    assert "skipped notes.txt: not an image or video" in r.output
+    assert "skipped .DS_Store: hidden" in r.output
+    assert "added 2, skipped 2, failed 0" in r.output
     r = cli("ls", "--json")
     rows = [json.loads(line) for line in r.output.splitlines()]
-    assert {x["name"]: x["status"] for x in rows} == {
-        "trip/blue.jpg": "done",
-        "trip/day1/red.jpg": "done",
-    }
+    # names are the paths relative to the folder given
+    assert {x["name"]: x["status"] for x in rows} == {"blue.jpg": "done", "day1/red.jpg": "done"}
+
+
+def test_ingest_reports_failures_with_reasons_and_exits_1(cli, photo_dir: Path) -> None:
+    (photo_dir / "broken.jpg").write_bytes(RED[: len(RED) // 2])
+    r = cli("ingest", str(photo_dir), str(photo_dir / "notes.txt"))
+    assert r.exit_code == 1
+    assert "failed broken.jpg: " in r.output and "truncated" in r.output  # analysis failed
+    assert "failed notes.txt: Unsupported media type" in r.output  # named, so not skipped
+    assert "added 2, skipped 1, failed 2" in r.output
+
+
+def test_ingest_of_a_missing_path_is_a_usage_error(cli) -> None:
+    r = cli("ingest", "no-such-folder")
+    assert r.exit_code == 2 and "does not exist" in r.output
+
+
+def test_ingest_prefix_replaces_the_folder_name(cli, tmp_path: Path) -> None:
+    offline = tmp_path / "offline"
+    (offline / "2024").mkdir(parents=True)
+    (offline / "2024" / "red.jpg").write_bytes(RED)
+    (offline / "blue.jpg").write_bytes(BLUE)
+    assert cli("ingest", str(offline), "--prefix", "offline/", "--no-wait").exit_code == 0
+    names = [json.loads(line)["name"] for line in cli("ls", "--json").output.splitlines()]
+    assert names == ["offline/2024/red.jpg", "offline/blue.jpg"]
+
+
+def test_ls_with_an_unknown_status_or_type_is_a_usage_error(cli) -> None:
+    r = cli("ls", "--status", "bogus")
+    assert r.exit_code == 2
+    assert all(s in r.output for s in ("pending", "processing", "done", "failed"))
+    r = cli("ls", "--type", "gif")
+    assert r.exit_code == 2 and "image" in r.output and "video" in r.output
+    assert cli("ls", "--status", "DONE").exit_code == 0  # values in any case
 
 
 def test_ls_filters_show_and_rm(cli, photo_dir: Path) -> None:
@@ -68,14 +102,21 @@ def test_ingest_no_wait_leaves_items_pending(cli, photo_dir: Path) -> None:
     assert rows == [{"name": "blue.jpg", "type": "image", "status": "pending", "labels": []}]
 
 
-def test_reconcile_picks_up_files_copied_in(cli, tmp_path: Path) -> None:
+def test_reconcile_picks_up_files_copied_in_and_analyses_them(cli, tmp_path: Path) -> None:
     media = tmp_path / "data" / "media"
     media.mkdir(parents=True)
     (media / "dropped.jpg").write_bytes(RED)
-    r = cli("reconcile")
-    assert r.exit_code == 0 and "created: 1" in r.output
+    (media / "notes.txt").write_text("not a picture")
+    r = cli("reconcile")  # no server is running: like ingest, it runs the analysis itself
+    assert r.exit_code == 0 and "created: 1" in r.output and "skipped: 1" in r.output
     rows = [json.loads(line) for line in cli("ls", "--json").output.splitlines()]
-    assert rows[0]["name"] == "dropped.jpg" and rows[0]["status"] == "pending"
+    assert [(x["name"], x["status"]) for x in rows] == [("dropped.jpg", "done")]
+    (media / "later.jpg").write_bytes(BLUE)
+    assert cli("reconcile", "--no-wait").exit_code == 0
+    rows = [
+        json.loads(line) for line in cli("ls", "--json", "--status", "pending").output.splitlines()
+    ]
+    assert [x["name"] for x in rows] == ["later.jpg"]
 
 
 @pytest.mark.slow

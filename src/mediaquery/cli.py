@@ -6,6 +6,7 @@ import json
 import os
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
@@ -21,14 +22,17 @@ from mediaquery.auth.rules import access_warnings
 from mediaquery.cli_options import DataDir, open_cli_context
 from mediaquery.config import Settings, load_settings
 from mediaquery.context import Context
+from mediaquery.domain import MediaType, Status
 from mediaquery.errors import MediaQueryError
 from mediaquery.index import repo
 from mediaquery.index.query import MediaFilter, list_media
 from mediaquery.ingest.reconcile import reconcile as run_reconcile
+from mediaquery.ingest.reconcile import unfinished
 from mediaquery.ingest.reindex import reindex as run_reindex
 from mediaquery.ingest.sqs_listen import listen_command
 from mediaquery.ingest.uploads import delete_object, store_upload
 from mediaquery.logs import setup_logging
+from mediaquery.mediatypes import SNIFF_BYTES, sniff
 from mediaquery.models.cli import models_app
 from mediaquery.queue import jobs
 from mediaquery.queue.celery_worker import worker as worker_command
@@ -42,6 +46,23 @@ app.command("worker")(worker_command)
 app.command("listen")(listen_command)
 out = Console()
 err = Console(stderr=True)
+StatusOption = Annotated[Status | None, typer.Option(case_sensitive=False, help="Media status")]
+RECONCILE_EXIT_CODES = (
+    "Exit status: 0 when everything is analysed, 1 when the analysis of some media failed, "
+    "2 for a usage error."
+)
+INGEST_HELP = (
+    "Add files (folders recursively) to the bucket and wait until they are analysed.\n\n"
+    "Names: a file given here is named PREFIX + its file name; the files of a folder given "
+    "here are named PREFIX + their path inside that folder (`ingest ~/trip --prefix trip/` "
+    "gives trip/day1/a.jpg). Files in folders that are hidden or no images or videos are "
+    "skipped; a file given here that is no image or video fails."
+)
+EXIT_CODES = (
+    "Exit status: 0 when everything was added and analysed (files skipped as no media do not "
+    "count), 1 when a file could not be added or its analysis failed, 2 for a usage error "
+    "(an unknown option or value, a path that does not exist)."
+)
 
 
 def _pid_file(settings: Settings) -> Path:
@@ -92,18 +113,53 @@ def serve(
         pid_file.unlink(missing_ok=True)
 
 
-def _collect(paths: list[Path], prefix: str) -> list[tuple[Path, str]]:
+@dataclass(slots=True)
+class Outcome:
+    """What happened to each file of an ingest: added, skipped (with why) or failed (why)."""
+
+    added: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+    def report(self) -> None:
+        for shown, reason in self.skipped:
+            err.print(f"[yellow]skipped {shown}:[/] {reason}", highlight=False)
+        for shown, reason in self.failed:
+            err.print(f"[red]failed {shown}:[/] {reason}", highlight=False)
+        out.print(f"added {len(self.added)}, skipped {len(self.skipped)}, "
+                  f"failed {len(self.failed)}", highlight=False)  # fmt: skip
+
+
+def _collect(paths: list[Path], prefix: str, outcome: Outcome) -> list[tuple[Path, str]]:
+    """The files to upload and their media names: a file named on the command line is
+    `prefix` + its file name; a folder's files are `prefix` + their path relative to the
+    folder. In folders, hidden files and files that are no images or videos are skipped."""
     found: list[tuple[Path, str]] = []
     for path in paths:
-        if path.is_dir():
-            base = path.resolve().parent
-            for f in sorted(p for p in path.resolve().rglob("*") if p.is_file()):
-                found.append((f, prefix + f.relative_to(base).as_posix()))
-        elif path.is_file():
+        if not path.is_dir():
             found.append((path, prefix + path.name))
-        else:
-            err.print(f"[red]not found:[/] {path}")
+            continue
+        for f in sorted(p for p in path.rglob("*") if p.is_file()):
+            rel = f.relative_to(path).as_posix()
+            reason = "hidden" if any(x.startswith(".") for x in rel.split("/")) else _no_media(f)
+            if reason:
+                outcome.skipped.append((rel, reason))
+            else:
+                found.append((f, prefix + rel))
     return found
+
+
+def _no_media(path: Path) -> str | None:
+    """Why the file is no media to ingest (None when it is an image or video, or unreadable:
+    storing it then fails with the reason)."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+    except OSError:
+        return None
+    if not head:
+        return "empty file"
+    return "not an image or video" if sniff(head).type == MediaType.UNKNOWN else None
 
 
 def _progress() -> Progress:
@@ -113,38 +169,46 @@ def _progress() -> Progress:
     )  # fmt: skip
 
 
-@app.command()
+@app.command(help=INGEST_HELP, epilog=EXIT_CODES)
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files or folders (recursively)", exists=True)
+    ],
     data_dir: DataDir = None,
-    prefix: Annotated[str, typer.Option(help="Prepended to every media name")] = "",
+    prefix: Annotated[
+        str,
+        typer.Option(help="Prepended to every media name as is (end it with / for a folder)"),
+    ] = "",
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait for analysis")] = True,
 ) -> None:
-    """Add files (folders recursively) to the bucket and wait until they are analysed."""
+    """Add files to the bucket and wait until they are analysed (INGEST_HELP says more)."""
     ctx = open_cli_context(data_dir)
-    files = _collect(paths, prefix)
-    names, failures = [], 0
+    outcome = Outcome()
+    files = _collect(paths, prefix, outcome)
     with _progress() as bar:
         task = bar.add_task("uploading", total=len(files))
         for path, name in files:
             try:
                 with path.open("rb") as fh:
                     store_upload(ctx, name, fh)
-                names.append(name)
-            except MediaQueryError as exc:
-                failures += 1
-                err.print(f"[red]skipped {path}:[/] {exc.message}")
+                outcome.added.append(name)
+            except (MediaQueryError, OSError) as exc:
+                outcome.failed.append((name, getattr(exc, "message", None) or str(exc)))
             bar.advance(task)
-    if wait and names:
-        failures += _wait_for(ctx, names)
-    elif names and ctx.settings.broker_url and not server_running(ctx.settings):
+    if wait and outcome.added:
+        failed = _wait_for(ctx, outcome.added)
+        outcome.added = [n for n in outcome.added if n not in failed]
+        outcome.failed += failed.items()
+    elif outcome.added and ctx.settings.broker_url and not server_running(ctx.settings):
         publish_now(ctx)  # no server relays the new jobs to the broker: hand them over now
     ctx.close()
-    raise typer.Exit(1 if failures else 0)
+    outcome.report()
+    raise typer.Exit(1 if outcome.failed else 0)
 
 
-def _wait_for(ctx: Context, names: list[str]) -> int:
-    """Show analysis progress; run jobs here when no server is running. Returns failures."""
+def _wait_for(ctx: Context, names: list[str]) -> dict[str, str]:
+    """Show analysis progress; run jobs here when no server is running. Returns the names
+    whose analysis failed, with the reason."""
     stop = threading.Event()
     worker: threading.Thread | None = None
     if not server_running(ctx.settings) and ctx.settings.broker_url:
@@ -168,25 +232,28 @@ def _wait_for(ctx: Context, names: list[str]) -> int:
         worker.join()
     with ctx.engine.connect() as conn:
         states = repo.statuses(conn, names)
-    failed = {n: e for n, (status, e) in states.items() if status == "failed"}
+    return {n: e or "failed" for n, (status, e) in states.items() if status == "failed"}
+
+
+def _report_failed(failed: dict[str, str]) -> None:
     for name, error in failed.items():
-        err.print(f"[red]failed {name}:[/] {error}")
-    return len(failed)
+        err.print(f"[red]failed {name}:[/] {error}", highlight=False)
 
 
 @app.command("ls")
 def list_cmd(
     data_dir: DataDir = None,
     label: Annotated[list[str] | None, typer.Option(help="Label or alias (repeat for AND)")] = None,
-    type: Annotated[str | None, typer.Option("--type", help="image or video")] = None,
+    type: Annotated[MediaType | None, typer.Option("--type", case_sensitive=False)] = None,
     prefix: Annotated[str | None, typer.Option(help="Name prefix")] = None,
-    status: Annotated[str | None, typer.Option(help="pending, processing, done or failed")] = None,
+    status: StatusOption = None,
     min_confidence: Annotated[float | None, typer.Option(help="0-100")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines output")] = False,
 ) -> None:
     """List media with their labels."""
     ctx = open_cli_context(data_dir)
-    f = MediaFilter(prefix=prefix, type=type, labels=label or [], status=status,
+    f = MediaFilter(prefix=prefix, type=type and type.value, labels=label or [],
+                    status=status and status.value,
                     min_confidence=ctx.settings.labels.threshold(min_confidence))  # fmt: skip
     with ctx.engine.connect() as conn:
         rows = list_media(conn, f).items
@@ -238,7 +305,7 @@ def reindex(
     analyzer: Annotated[list[str] | None, typer.Option(help="Only this analyzer (repeat)")] = None,
     prefix: Annotated[str | None, typer.Option(help="Only media with this name prefix")] = None,
     label: Annotated[list[str] | None, typer.Option(help="Only media with this label")] = None,
-    status: Annotated[str | None, typer.Option(help="Only media with this status")] = None,
+    status: StatusOption = None,
     force: Annotated[
         bool, typer.Option(help="Redo media whose analyzer versions are current")
     ] = False,
@@ -246,7 +313,7 @@ def reindex(
 ) -> None:
     """Re-run analyzers on indexed media whose analyzer versions changed (or all, --force)."""
     ctx = open_cli_context(data_dir)
-    f = MediaFilter(prefix=prefix, labels=label or [], status=status,
+    f = MediaFilter(prefix=prefix, labels=label or [], status=status and status.value,
                     min_confidence=ctx.settings.labels.default_min_confidence)  # fmt: skip
     try:
         plan = run_reindex(ctx, f, analyzer, force)
@@ -254,19 +321,31 @@ def reindex(
         err.print(f"[red]{exc.message}[/]")
         raise typer.Exit(2) from exc
     out.print(f"queued {len(plan.names)} of {plan.considered} matching media")
-    failures = _wait_for(ctx, plan.names) if wait and plan.names else 0
+    failed = _wait_for(ctx, plan.names) if wait and plan.names else {}
     ctx.close()
-    raise typer.Exit(1 if failures else 0)
+    _report_failed(failed)
+    raise typer.Exit(1 if failed else 0)
 
 
-@app.command()
-def reconcile(data_dir: DataDir = None) -> None:
-    """Scan the bucket folder and heal differences with the index."""
+@app.command(epilog=RECONCILE_EXIT_CODES)
+def reconcile(
+    data_dir: DataDir = None,
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait for analysis")] = True,
+) -> None:
+    """Scan the bucket folder, heal differences with the index, and wait until what it
+    queued is analysed (run here when no server is running, as `ingest` does)."""
     ctx = open_cli_context(data_dir)
     with _progress() as bar:
         task = bar.add_task("scanning", total=None)
         counts = run_reconcile(ctx, progress=lambda _name: bar.advance(task))
-    out.print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
+    out.print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())), highlight=False)
+    names = unfinished(ctx)
+    failed = _wait_for(ctx, names) if wait and names else {}
+    if not wait and names and ctx.settings.broker_url and not server_running(ctx.settings):
+        publish_now(ctx)
+    ctx.close()
+    _report_failed(failed)
+    raise typer.Exit(1 if failed else 0)
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import struct
 import threading
 import time
@@ -11,14 +12,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from watchfiles import Change
 
 from conftest import jpeg_bytes
 from mediaquery.config import Settings
 from mediaquery.context import Context, open_context
 from mediaquery.index import repo
 from mediaquery.ingest.reconcile import reconcile
-from mediaquery.ingest.watcher import watch_bucket
+from mediaquery.ingest.watcher import handle_change, watch_bucket
 from mediaquery.queue.worker import Worker
+from mediaquery.storage.local import LocalStorage
 
 RED = jpeg_bytes(np.full((48, 64, 3), (250, 5, 5), np.uint8))
 
@@ -102,11 +105,53 @@ def _png_declaring(width: int, height: int) -> bytes:
 
 
 @pytest.mark.parametrize(
+    "name, data",
+    [
+        ("empty.jpg", b""),
+        ("text.jpg", b"this is a text file pretending to be a photo\n"),
+        ("doc.pdf", b"%PDF-1.4\n1 0 obj\n"),
+        ("notes.txt", b"shopping list\n"),
+    ],
+)
+def test_files_that_are_no_media_are_skipped_and_counted(
+    ctx: Context, name: str, data: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    put_file(ctx, "good.jpg", RED)
+    put_file(ctx, f"sub/{name}", data)
+    with caplog.at_level(logging.INFO, logger="mediaquery"):
+        counts = reconcile(ctx)
+    assert (counts["created"], counts["skipped"]) == (1, 1)
+    assert f"skipped 1 files in {ctx.storage.description}" in caplog.text and name in caplog.text
+    Worker(ctx).run(burst=True)
+    assert states(ctx) == {"good.jpg": ("done", None)}  # never a failed item of type unknown
+    assert reconcile(ctx)["skipped"] == 1  # still counted on every scan
+
+
+def test_reconcile_drops_items_of_no_media_type_indexed_by_earlier_versions(ctx: Context) -> None:
+    from mediaquery.index.db import write_tx
+
+    put_file(ctx, "notes.txt", b"shopping list\n")
+    stored = ctx.storage.stat("notes.txt")
+    assert stored is not None
+    with write_tx(ctx.engine) as conn:  # what versions before skipping such files stored
+        repo.upsert_media(conn, name="notes.txt", type="unknown", content_type="", size=14,
+                          etag="e", version=stored.version, status="failed",
+                          error="Unsupported media type")  # fmt: skip
+    assert reconcile(ctx)["skipped"] == 1
+    assert states(ctx) == {}
+
+
+def test_media_replaced_by_a_file_that_is_no_media_leaves_the_index(ctx: Context) -> None:
+    path = put_file(ctx, "a.jpg", RED)
+    reconcile(ctx)
+    path.write_bytes(b"overwritten with text\n")
+    assert reconcile(ctx)["skipped"] == 1
+    assert states(ctx) == {}
+
+
+@pytest.mark.parametrize(
     ("name", "data", "reason"),
     [
-        ("empty.jpg", b"", "Empty file"),
-        ("text.jpg", b"this is a text file pretending to be a photo\n", "Unsupported media type"),
-        ("doc.pdf", b"%PDF-1.4\n1 0 obj\n", "Unsupported media type"),
         ("truncated.jpg", RED[: len(RED) // 2], "damaged or truncated"),
         ("bomb.png", _png_declaring(50_000, 50_000), "decompression bomb"),
         ("garbage.png", b"\x89PNG\r\n\x1a\n" + b"\x00garbage" * 10, "Image is damaged"),
@@ -152,6 +197,41 @@ def test_watcher_follows_the_folder_live(ctx: Context) -> None:
         worker_stop.set()
         watcher.join(5)
         worker.join(5)
+
+
+def test_changes_the_watcher_cannot_map_are_logged(
+    ctx: Context, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG, logger="mediaquery"):
+        handle_change(ctx, Change.added, tmp_path / "elsewhere" / "a.jpg")
+        handle_change(ctx, Change.added, ctx.settings.media_dir / "bad\\name.jpg")
+        handle_change(ctx, Change.added, ctx.settings.media_dir / ".mediaquery-tmp" / "tmp1")
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2, warnings
+    assert "not inside the bucket folder" in warnings[0] and "elsewhere/a.jpg" in warnings[0]
+    assert "not a valid media name" in warnings[1]
+    assert "hidden" in caplog.text  # temporary files are expected: debug only
+
+
+def test_paths_reach_the_bucket_through_relative_and_symlinked_names(
+    make_settings: Callable[..., Settings], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = tmp_path / "real"
+    (tmp_path / "link").symlink_to(real, target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    for data_dir in (Path("real"), Path("link"), tmp_path / "link"):
+        c = open_context(make_settings(data_dir=data_dir))
+        try:
+            put_file(c, "trip/a.jpg", RED)
+            storage = c.storage
+            assert isinstance(storage, LocalStorage)
+            for seen in (real / "media/trip/a.jpg", tmp_path / "link/media/trip/a.jpg",
+                         Path("link/media/trip/a.jpg"), Path("real/media/trip/a.jpg")):  # fmt: skip
+                assert storage.name_of(seen) == "trip/a.jpg", (data_dir, seen)
+            handle_change(c, Change.added, real / "media/trip/a.jpg")
+            assert states(c) == {"trip/a.jpg": ("pending", None)}
+        finally:
+            c.close()
 
 
 def _labels(ctx: Context, name: str) -> set[str]:

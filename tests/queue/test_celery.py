@@ -321,8 +321,9 @@ def test_ingest_without_a_server_hands_the_jobs_to_the_workers(
     for i in range(3):
         (folder / f"{i}.jpg").write_bytes(photo(i))
     cli = [sys.executable, "-m", "mediaquery"]
-    ingest = subprocess.run([*cli, "ingest", str(folder), "--data-dir", str(cluster.data_dir)],
-                            env=cluster.env, capture_output=True, timeout=90)  # fmt: skip
+    ingest = subprocess.run([*cli, "ingest", str(folder), "--prefix", "trip/", "--data-dir",
+                             str(cluster.data_dir)], env=cluster.env, capture_output=True,
+                            timeout=90)  # fmt: skip
     assert ingest.returncode == 0, ingest.stderr.decode()
     listed = subprocess.run([*cli, "ls", "--json", "--data-dir", str(cluster.data_dir)],
                             env=cluster.env, capture_output=True, timeout=60)  # fmt: skip

@@ -14,7 +14,7 @@ from mediaquery.index import repo
 from mediaquery.index.db import write_tx
 from mediaquery.index.tables import jobs as jobs_table
 from mediaquery.index.tables import media
-from mediaquery.ingest.events import object_removed
+from mediaquery.ingest.events import log_skipped, object_removed
 from mediaquery.ingest.paged_reconcile import heal, reconcile_pages
 from mediaquery.queue import jobs
 from mediaquery.queue.tasks import ANALYZE
@@ -29,6 +29,7 @@ def reconcile(ctx: Context, progress: Callable[[str], None] | None = None) -> Co
 
     A remote bucket is scanned page by page and resumes an interrupted scan (paged_reconcile);
     the local folder is walked whole."""
+    forget_unknown(ctx)
     if isinstance(ctx.storage, PagedStorage):
         paged = reconcile_pages(ctx, progress)
         paged["requeued"] = requeue_lost(ctx)
@@ -38,16 +39,37 @@ def reconcile(ctx: Context, progress: Callable[[str], None] | None = None) -> Co
     with ctx.engine.connect() as conn:
         known = repo.all_media_versions(conn)
     seen: set[str] = set()
+    skipped: list[str] = []
     for stored in ctx.storage.list():
         seen.add(stored.name)
-        counts[heal(ctx, known, stored)] += 1
+        counts[heal(ctx, known, stored, skipped)] += 1
         if progress:
             progress(stored.name)
+    log_skipped(ctx.storage.description, skipped)
     for name in sorted(set(known) - seen):
         counts[object_removed(ctx, name).action] += 1
     counts["requeued"] = requeue_lost(ctx)
     log.info("reconcile: %s", dict(counts))
     return counts
+
+
+def forget_unknown(ctx: Context) -> None:
+    """Drop items of no media type that earlier versions indexed as failed; the scan then
+    counts their files as skipped, like any file that is no image or video."""
+    q = select(media.c.name).where(media.c.type == str(MediaType.UNKNOWN))
+    with ctx.engine.connect() as conn:
+        names = list(conn.execute(q).scalars())
+    for name in names:
+        object_removed(ctx, name)
+
+
+def unfinished(ctx: Context) -> list[str]:
+    """The media whose analysis is still to come (pending or processing)."""
+    q = select(media.c.name).where(
+        media.c.status.in_((str(Status.PENDING), str(Status.PROCESSING)))
+    )
+    with ctx.engine.connect() as conn:
+        return list(conn.execute(q.order_by(media.c.name)).scalars())
 
 
 def requeue_lost(ctx: Context) -> int:

@@ -35,6 +35,10 @@ class Storage(Protocol):
         """Where the bucket is, for logs and messages."""
         ...
 
+    def check_put(self, name: str) -> None:
+        """Raise BadRequest if nothing can be stored under name (before anything is stored)."""
+        ...
+
     def put(self, name: str, src: BinaryIO, max_bytes: int) -> StoredObject:
         """Store src under name atomically; raise PayloadTooLarge past max_bytes."""
         ...

@@ -21,9 +21,16 @@ class LocalStorage:
     """Objects are files under `root`; uploads land in a hidden temp folder, then move in."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
-        self.tmp = root / ".mediaquery-tmp"
-        self.root.mkdir(parents=True, exist_ok=True)
+        root.mkdir(parents=True, exist_ok=True)
+        # Resolved once: the watcher reports absolute, resolved paths whatever the folder was
+        # called (relative like ./mediaquery-data, or through a symlink).
+        self.root = root.resolve()
+        self._given = Path(os.path.abspath(root))
+        self.tmp = self.root / ".mediaquery-tmp"
+        try:
+            self._name_max = os.pathconf(self.root, "PC_NAME_MAX")
+        except (OSError, ValueError):
+            self._name_max = 255
 
     @property
     def description(self) -> str:
@@ -34,14 +41,42 @@ class LocalStorage:
         """The file path of an object name."""
         return self.root.joinpath(*validate_name(name).split("/"))
 
+    def relative(self, path: Path) -> str | None:
+        """The `/`-separated path of `path` below the bucket folder, or None if it is outside.
+
+        `path` may be relative to the working folder, or reach the folder through the name it
+        was configured with or through a symlink to it."""
+        absolute = Path(os.path.abspath(path))
+        for base in (self.root, self._given):
+            if absolute.is_relative_to(base) and absolute != base:
+                return absolute.relative_to(base).as_posix()
+        # a symlink on the way: resolve the parent only (the file itself may be gone, or be a
+        # symlink that points out of the bucket, which is still an object in it)
+        resolved = absolute.parent.resolve() / absolute.name
+        if resolved.is_relative_to(self.root) and resolved != self.root:
+            return resolved.relative_to(self.root).as_posix()
+        return None
+
     def name_of(self, path: Path) -> str | None:
         """The object name of a path inside the bucket, or None for ignored paths."""
-        try:
-            rel = path.relative_to(self.root)
-        except ValueError:
-            return None
-        name = rel.as_posix()
-        return name if is_valid_name(name) else None
+        rel = self.relative(path)
+        return rel if rel is not None and is_valid_name(rel) else None
+
+    def check_put(self, name: str) -> None:
+        """A folder in the name's place, a file in a parent's place, or a segment longer than
+        the file system allows would make `put` fail."""
+        dest = self.path(name)
+        too_long = [p for p in name.split("/") if len(os.fsencode(p)) > self._name_max]
+        if too_long:
+            raise BadRequest(
+                f"Media name ({name}) has a path segment longer than {self._name_max} bytes, "
+                f"the longest file name the bucket folder takes"
+            )
+        if dest.is_dir():
+            raise BadRequest(f"Media name ({name}) is a folder in the bucket")
+        for parent in dest.relative_to(self.root).parents:
+            if parent.parts and (self.root / parent).is_file():
+                raise BadRequest(f"A parent of media name ({name}) is itself a media file")
 
     def put(self, name: str, src: BinaryIO, max_bytes: int) -> StoredObject:
         """Copy src to a temp file (bounded by max_bytes), then rename it into place."""
@@ -58,9 +93,8 @@ class LocalStorage:
                             f"Upload is larger than the limit of {max_bytes} bytes"
                         )
                     out.write(chunk)
+            self.check_put(name)
             _make_parents(self.root, dest)
-            if dest.is_dir():
-                raise BadRequest(f"Media name ({name}) is a folder in the bucket")
             os.replace(tmp_name, dest)
         except BaseException:
             Path(tmp_name).unlink(missing_ok=True)

@@ -14,7 +14,7 @@ from typing import Any, BinaryIO, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from mediaquery.errors import NotFound, PayloadTooLarge, TransientError
+from mediaquery.errors import BadRequest, NotFound, PayloadTooLarge, TransientError
 from mediaquery.mediatypes import SNIFF_BYTES, sniff
 from mediaquery.names import is_valid_name, validate_name
 from mediaquery.storage.base import Page, StoredObject
@@ -22,6 +22,7 @@ from mediaquery.storage.base import Page, StoredObject
 CHUNK = 1024 * 1024
 PART_SIZE = 8 * 1024 * 1024  # S3 wants parts of at least 5 MiB (but the last)
 MISSING = ("NoSuchKey", "404", "NotFound")
+MAX_KEY_BYTES = 1024
 
 
 class S3Storage:
@@ -66,6 +67,11 @@ class S3Storage:
             raise TransientError(f"S3 bucket {self.bucket}: {code}: {message}") from exc
         except BotoCoreError as exc:
             raise TransientError(f"S3 bucket {self.bucket} is unreachable: {exc}") from exc
+
+    def check_put(self, name: str) -> None:
+        """Keys hold at most 1024 bytes, the prefix included."""
+        if len(self.key(name).encode()) > MAX_KEY_BYTES:
+            raise BadRequest(f"Media name ({name}) is too long for a key of {self.description}")
 
     def put(self, name: str, src: BinaryIO, max_bytes: int) -> StoredObject:
         """Upload src (one request, or parts of 8 MiB); nothing is stored past max_bytes."""

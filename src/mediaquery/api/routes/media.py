@@ -16,11 +16,9 @@ from mediaquery.api.schemas import MediaPage, MediaPublic, SimilarItem, SimilarM
 from mediaquery.errors import BadRequest, Conflict, PayloadTooLarge
 from mediaquery.index.query import list_media
 from mediaquery.index.similar import similar_media
-from mediaquery.ingest.uploads import check_upload, delete_object, store_upload
+from mediaquery.ingest.uploads import SPOOL_BYTES, delete_object, store_upload, store_uploads
 
 router = APIRouter(prefix="/v1/media", tags=["media"])
-
-SPOOL_BYTES = 8 * 1024 * 1024
 
 
 @router.get("", response_model=MediaPage)
@@ -95,22 +93,18 @@ async def post_items(
     files: Annotated[list[UploadFile], File(description="One or more files")],
     prefix: Annotated[str, Form(description="Prepended to each file name")] = "",
 ) -> UploadResult:
-    """Upload several files (multipart form field `files`); names are `prefix` + file name."""
+    """Upload several files (multipart form field `files`); names are `prefix` + file name.
+    All or nothing: every file is checked before any is stored, and a failure undoes the rest."""
     limit = ctx.settings.max_upload_bytes
-    named = []
+    uploads: list[tuple[str, BinaryIO]] = []
     for f in files:
         if not f.filename:
             raise BadRequest("Every uploaded file needs a file name")
         if f.size is not None and f.size > limit:
             raise PayloadTooLarge(f"{f.filename} is larger than the limit of {limit} bytes")
-        name = prefix + f.filename
-        await run_in_threadpool(check_upload, name, f.file)
-        named.append((name, f))
-    names = []
-    for name, f in named:
-        await run_in_threadpool(store_upload, ctx, name, f.file)
-        names.append(name)
-    return UploadResult(items=[await run_in_threadpool(_item, ctx, n) for n in names])
+        uploads.append((prefix + f.filename, cast(BinaryIO, f.file)))
+    results = await run_in_threadpool(store_uploads, ctx, uploads)
+    return UploadResult(items=[await run_in_threadpool(_item, ctx, r.name) for r in results])
 
 
 @router.delete("/{name:name}", status_code=status.HTTP_204_NO_CONTENT)
