@@ -128,6 +128,16 @@ class Settings(BaseSettings):
         description="Celery broker (redis:// or amqp://); when set, `serve` only enqueues and "
         "`mediaquery worker` runs the jobs.",
     )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names (besides loopback ones, IP addresses and `host`) that requests "
+        'may address, e.g. ["photos.example.com"]; ["*"] accepts any.',
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Web origins (besides the server's own pages) whose pages may upload, "
+        'delete or change anything, e.g. ["https://app.example.com"].',
+    )
     s3_events_token: str | None = Field(
         None, description="Bearer token that POST /v1/events/s3 requires (unset: endpoint off)."
     )
