@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -59,10 +59,20 @@ class WebhookSettings(BaseModel):
     """One endpoint that receives completion events."""
 
     url: str
-    secret: str = Field(description="Shared secret for the HMAC-SHA256 body signature")
+    secret: str = Field(description="Shared secret for the HMAC-SHA256 signature (not empty)")
     max_attempts: int = Field(5, ge=1, description="Tries per event before it is skipped")
     retry_delay: float = Field(1.0, ge=0, description="Seconds before the first retry; doubles")
     timeout: float = Field(10.0, gt=0, description="Seconds to wait for the endpoint")
+
+    @field_validator("secret")
+    @classmethod
+    def _secret_set(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError(
+                "a webhook needs a secret to sign its deliveries with: set a long random one "
+                '(e.g. `openssl rand -hex 32`) as "secret" in MEDIAQUERY_WEBHOOKS'
+            )
+        return value
 
 
 class CelerySettings(BaseModel):
