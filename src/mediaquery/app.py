@@ -58,8 +58,10 @@ def _install_metrics(app: FastAPI, ctx: Context) -> None:
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         t0 = time.perf_counter()
+        before_routing = dict(request.scope)
         response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
+        matched = request.scope.get("route")
+        route = health.route_label(matched, before_routing, app.router.routes)
         requests.labels(request.method, route, str(response.status_code)).inc()
         latency.labels(route).observe(time.perf_counter() - t0)
         return response
