@@ -17,7 +17,6 @@ CHECKED_PREFIXES = ("/api/", "/v1/")
 # Query parameters a route reads without declaring them: the API key that EventSource cannot
 # send as a header (see auth/guard.py).
 UNDECLARED = {"/v1/events": ("api_key",)}
-_accepted: dict[int, tuple[str, ...]] = {}
 
 
 def _query_names(dependant: Dependant) -> list[str]:
@@ -28,12 +27,10 @@ def _query_names(dependant: Dependant) -> list[str]:
 
 
 def accepted_query_names(route: APIRoute) -> tuple[str, ...]:
-    """The query parameters a route takes, in the order they are declared."""
-    found = _accepted.get(id(route))
-    if found is None:
-        names = _query_names(route.dependant) + list(UNDECLARED.get(route.path, ()))
-        found = _accepted[id(route)] = tuple(dict.fromkeys(names))
-    return found
+    """The query parameters a route takes, in the order they are declared (a walk over a few
+    dependencies: cheap enough for the requests that carry a query)."""
+    names = _query_names(route.dependant) + list(UNDECLARED.get(route.path, ()))
+    return tuple(dict.fromkeys(names))
 
 
 def check_path_encoding(request: Request) -> None:
