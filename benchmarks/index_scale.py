@@ -2,13 +2,15 @@
 
 Run: python benchmarks/index_scale.py [--media N | --quick] [--db sqlite|postgresql|both]
          [--dir DIR] [--pg-url URL] [--pg-database mq_bench] [--runs 30] [--scan-runs 3]
-         [--keep] [--reuse] [--explain]
+         [--keep] [--reuse] [--explain] [--seed-list both|streamed|off]
 
 Builds an index of N media (~10 labels each, see index_scale_data.py) with the real migrations,
 then times the very functions the API calls (`list_media`, `label_facets`; one pooled connection
 per call, as a request gets) and prints p50/p95 per query next to a full scan that reads every
 media row with its labels and filters in Python (the sample's DynamoDB Scan + FilterExpression).
-Goal: every listed page at p95 <= 20 ms and >= 100x faster than the scan. The PostgreSQL
+Goal: every listed page at p95 <= 20 ms and >= 100x faster than the scan. It also lists every
+media as `GET /api/` does (the sample has no paging), streamed page by page and, for comparison,
+built at once, with the time and peak memory of each (index_scale_stream.py). The PostgreSQL
 database (`--pg-database`, next to `--pg-url`'s) and the SQLite file are dropped and rebuilt,
 unless `--reuse` finds them left by an earlier `--keep` run (same --media).
 """
@@ -38,6 +40,7 @@ from index_scale_load import (
     reuse_sqlite,
 )
 from index_scale_scan import scan_names
+from index_scale_stream import report as report_seed_list
 from sqlalchemy import Connection, Engine, event
 
 from mediaquery.index.db import make_engine
@@ -227,6 +230,8 @@ def measure(build: Build, media: int, args: argparse.Namespace) -> list[Timing]:
         print(note)
     for title, s in walks.items():
         print(f"{title}: walking pages 1-99 took {s:.2f} s")
+    if args.seed_list != "off":
+        report_seed_list(build.url, at_once=args.seed_list == "both")
     print(f"{'query':<44} {'p50 ms':>7} {'p95 ms':>7} {'scan/p95':>9}  goal  "
           f"{'no labels: p50':>14} {'p95':>6}")  # fmt: skip
     for t in timings:
@@ -273,6 +278,12 @@ def main() -> None:
         help="time the databases a --keep run left (migrated to head), no rebuild",
     )
     p.add_argument("--explain", action="store_true", help="print each query's plan")
+    p.add_argument(
+        "--seed-list",
+        choices=["both", "streamed", "off"],
+        default="both",
+        help="time GET /api/ (every media): streamed, and built at once as it was (both)",
+    )
     args = p.parse_args()
     media = 20_000 if args.quick else args.media
     corpus = Corpus(media)

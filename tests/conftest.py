@@ -87,6 +87,16 @@ def _database(admin: Engine | None) -> Iterator[str | None]:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _testclient_host() -> Iterator[None]:
+    """Starlette's TestClient addresses the app as `testserver`: a name, so the Host check
+    refuses it unless allowed (servers in subprocesses inherit this; tests reach them on
+    127.0.0.1, and the Host tests set their own)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MEDIAQUERY_ALLOWED_HOSTS", '["testserver"]')
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _session_database(_admin_engine: Engine | None) -> Iterator[str | None]:
     yield from _database(_admin_engine)
 

@@ -9,21 +9,20 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request, Response
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import mediaquery.web.routes
 from mediaquery import __version__
 from mediaquery.api.docs import mount_docs
+from mediaquery.api.error_render import install_error_handlers
+from mediaquery.api.request_checks import check_request
 from mediaquery.api.routes import events, files, health, jobs, labels, media, s3events, seed, video
 from mediaquery.api.routes import models as models_routes
 from mediaquery.api.routes import search as search_routes
 from mediaquery.auth.guard import KeyCache, require_access
+from mediaquery.auth.host_origin import HostOriginGuard
 from mediaquery.config import Settings
 from mediaquery.context import Context, open_context
-from mediaquery.errors import MediaQueryError
 from mediaquery.ingest.reconcile import reconcile
 from mediaquery.ingest.watcher import watch_bucket
 from mediaquery.models.startup import start_auto_pull
@@ -35,32 +34,9 @@ from mediaquery.queue.relay import start_relay
 log = logging.getLogger(__name__)
 
 
-def error_body(request: Request, code: str, message: str) -> dict[str, object]:
-    """The sample's error shape under /api/, ours elsewhere."""
-    if request.url.path.startswith("/api/"):
-        return {"Code": code, "Message": message}
-    return {"code": code, "message": message}
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(MediaQueryError)
-    async def on_error(request: Request, exc: MediaQueryError) -> JSONResponse:
-        body = error_body(request, exc.code, exc.message)
-        return JSONResponse(body, status_code=exc.status, headers=exc.headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def on_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'][1:]) or 'request'}: {e['msg']}"
-            for e in exc.errors()
-        )
-        body = error_body(request, "ValidationError", f"Invalid request: {problems}")
-        return JSONResponse(body, status_code=400 if request.url.path.startswith("/api/") else 422)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = "NotFoundError" if exc.status_code == 404 else f"HTTP{exc.status_code}"
-        return JSONResponse(error_body(request, code, str(exc.detail)), status_code=exc.status_code)
+def _install_host_origin_guard(app: FastAPI, settings: Settings) -> None:
+    """Refuse what a web page on another site could make a browser send (see host_origin)."""
+    app.add_middleware(HostOriginGuard, settings=settings)
 
 
 def _install_metrics(app: FastAPI, ctx: Context) -> None:
@@ -82,8 +58,10 @@ def _install_metrics(app: FastAPI, ctx: Context) -> None:
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         t0 = time.perf_counter()
+        before_routing = dict(request.scope)
         response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
+        matched = request.scope.get("route")
+        route = health.route_label(matched, before_routing, app.router.routes)
         requests.labels(request.method, route, str(response.status_code)).inc()
         latency.labels(route).observe(time.perf_counter() - t0)
         return response
@@ -138,12 +116,14 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,  # served by mount_docs from local files
         redoc_url=None,  # ReDoc only comes from a CDN
-        dependencies=[Depends(require_access)],  # API keys: one check for every route
+        # API keys, then a valid path and known query parameters: checks for every route
+        dependencies=[Depends(require_access), Depends(check_request)],
     )
     app.state.ctx = ctx
     app.state.key_cache = KeyCache(ctx.engine)
     app.state.pool = None
-    _install_error_handlers(app)
+    install_error_handlers(app)
+    _install_host_origin_guard(app, settings)  # outside the error handlers, inside metrics
     _install_metrics(app, ctx)
     mount_docs(app)
     for module in (seed, video, files, media, labels, jobs, s3events, events, health):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -59,10 +59,20 @@ class WebhookSettings(BaseModel):
     """One endpoint that receives completion events."""
 
     url: str
-    secret: str = Field(description="Shared secret for the HMAC-SHA256 body signature")
+    secret: str = Field(description="Shared secret for the HMAC-SHA256 signature (not empty)")
     max_attempts: int = Field(5, ge=1, description="Tries per event before it is skipped")
     retry_delay: float = Field(1.0, ge=0, description="Seconds before the first retry; doubles")
     timeout: float = Field(10.0, gt=0, description="Seconds to wait for the endpoint")
+
+    @field_validator("secret")
+    @classmethod
+    def _secret_set(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError(
+                "a webhook needs a secret to sign its deliveries with: set a long random one "
+                '(e.g. `openssl rand -hex 32`) as "secret" in MEDIAQUERY_WEBHOOKS'
+            )
+        return value
 
 
 class CelerySettings(BaseModel):
@@ -127,6 +137,16 @@ class Settings(BaseSettings):
         None,
         description="Celery broker (redis:// or amqp://); when set, `serve` only enqueues and "
         "`mediaquery worker` runs the jobs.",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names (besides loopback ones, IP addresses and `host`) that requests "
+        'may address, e.g. ["photos.example.com"]; ["*"] accepts any.',
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Web origins (besides the server's own pages) whose pages may upload, "
+        'delete or change anything, e.g. ["https://app.example.com"].',
     )
     s3_events_token: str | None = Field(
         None, description="Bearer token that POST /v1/events/s3 requires (unset: endpoint off)."

@@ -7,6 +7,7 @@ import unicodedata
 from mediaquery.errors import InvalidName
 
 MAX_NAME_BYTES = 1024
+MAX_SEGMENT_BYTES = 255  # a file name's limit on common file systems (NAME_MAX)
 
 
 def validate_name(name: str) -> str:
@@ -24,6 +25,10 @@ def validate_name(name: str) -> str:
             raise InvalidName("Media name must not contain empty, '.' or '..' path segments")
         if part.startswith("."):
             raise InvalidName("Path segments starting with '.' are reserved for temporary files")
+        if len(part.encode("utf-8")) > MAX_SEGMENT_BYTES:
+            raise InvalidName(
+                f"Each '/'-separated part of a media name is at most {MAX_SEGMENT_BYTES} bytes"
+            )
     return name
 
 

@@ -190,7 +190,7 @@ def test_unsupported_and_empty_uploads(api: TestClient) -> None:
 )
 def test_bad_query_parameters_are_client_errors(api: TestClient, query: str) -> None:
     r = api.get(f"/v1/media?{query}")
-    assert r.status_code in (400, 422), r.text
+    assert r.status_code == 400, r.text
     assert r.json()["message"]
 
 
@@ -249,7 +249,7 @@ def test_newest_first_paging(api: TestClient) -> None:
     by_name = api.get("/v1/media", params={"limit": 3}).json()["next_cursor"]
     r = api.get("/v1/media", params={"order": "newest", "cursor": by_name})
     assert r.status_code == 200  # a name cursor also carries the newest-first position
-    assert api.get("/v1/media", params={"order": "oldest"}).status_code == 422
+    assert api.get("/v1/media", params={"order": "oldest"}).status_code == 400
 
 
 def test_items_named_like_a_route_suffix_stay_reachable(api: TestClient) -> None:

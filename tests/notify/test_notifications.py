@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -11,12 +15,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
-from conftest import jpeg_bytes
+from conftest import jpeg_bytes, stored_index_bytes
 from mediaquery.app import create_app
-from mediaquery.config import Settings, WebhookSettings
+from mediaquery.config import Settings, WebhookSettings, load_settings
+from mediaquery.notify import events
 from mediaquery.notify.webhooks import SIGNATURE_HEADER, WebhookSender, verify
 from mediaquery.queue.worker import Worker
+from mq_server import free_port
 
 RED = jpeg_bytes(np.full((32, 32, 3), (250, 5, 5), np.uint8))
 COLOUR = "mq_test_plugins:ColourAnalyzer"
@@ -112,3 +119,75 @@ def test_sse_stream_announces_completion(make_settings: Callable[..., Settings])
         with client.stream("GET", "/v1/events", params={"limit": 1}, headers=headers) as r:
             text = "".join(r.iter_text())
         assert '"name": "red2.jpg"' in text  # resumed after the last event seen
+
+
+def test_an_empty_webhook_secret_is_refused_with_a_clear_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for secret in ("", "  "):
+        with pytest.raises(ValidationError, match="needs a secret"):
+            WebhookSettings(url="https://example.com/hook", secret=secret)
+    monkeypatch.setenv("MEDIAQUERY_WEBHOOKS", '[{"url": "https://example.com/hook", "secret": ""}]')
+    with pytest.raises(ValidationError, match="needs a secret"):
+        load_settings()
+
+
+def test_signature_binds_a_timestamp_so_replays_are_refused(
+    make_settings: Callable[..., Settings],
+) -> None:
+    receiver = Receiver()
+    try:
+        hook = WebhookSettings(url=receiver.url, secret="s3cret")
+        app = create_app(make_settings(analyzers=[COLOUR]), background=False)
+        ctx = app.state.ctx
+        sender = WebhookSender(ctx.engine, hook)
+        sender.cursor()
+        with TestClient(app) as client:
+            client.put("/v1/media/red.jpg", content=RED)
+        Worker(ctx).run(burst=True)
+        with ctx.engine.connect() as conn:
+            (event,) = events.since(conn, 0)
+        sent_at = time.time()
+        assert sender.deliver(event, threading.Event()) is None
+    finally:
+        receiver.close()
+    ((headers, body),) = receiver.received
+    signature = headers[SIGNATURE_HEADER]
+    stamp, mac = re.fullmatch(r"t=(\d+),v1=([0-9a-f]{64})", signature).groups()  # type: ignore[union-attr]
+    assert abs(int(stamp) - sent_at) < 60
+    expected = hmac.new(b"s3cret", f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
+    assert mac == expected  # the documented recipe
+    assert verify("s3cret", body, signature)
+    assert not verify("s3cret", body + b" ", signature)
+    assert not verify("s3cret", body, signature, now=int(stamp) + 301)  # replayed later
+    assert not verify("s3cret", body, f"t={int(stamp) + 1},v1={mac}")  # time changed
+
+
+def test_webhook_credentials_never_reach_the_logs(
+    make_settings: Callable[..., Settings], caplog: pytest.LogCaptureFixture
+) -> None:
+    port = free_port()  # nobody listens: every try fails
+    url = f"http://hookuser:pa55word@127.0.0.1:{port}/hook?token=t0ken&x=1"
+    hook = WebhookSettings(url=url, secret="s3cret", max_attempts=2, retry_delay=0)
+    app = create_app(make_settings(analyzers=[COLOUR]), background=False)
+    ctx = app.state.ctx
+    sender = WebhookSender(ctx.engine, hook)
+    sender.cursor()
+    with TestClient(app) as client:
+        client.put("/v1/media/red.jpg", content=RED)
+    Worker(ctx).run(burst=True)
+    stop = threading.Event()
+    with caplog.at_level(logging.DEBUG):
+        thread = threading.Thread(target=sender.run, args=(stop,), daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while "gave up" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.05)
+        stop.set()
+        thread.join(5)
+    assert f"127.0.0.1:{port}/hook" in caplog.text and "gave up" in caplog.text
+    for secret in ("pa55word", "t0ken", "hookuser"):
+        assert secret not in caplog.text
+        assert secret.encode() not in stored_index_bytes(ctx.settings.data_dir).replace(
+            url.encode(), b""
+        )  # the cursor is keyed by the URL; its error text holds no secret

@@ -13,7 +13,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from mediaquery.api.deps import CtxDep
+from mediaquery.api.filters import MAX_ID
 from mediaquery.context import Context
+from mediaquery.errors import BadRequest
 from mediaquery.notify import events
 
 router = APIRouter(prefix="/v1", tags=["events"])
@@ -28,11 +30,10 @@ def _read(ctx: Context, after: int | None) -> tuple[int, list[events.Event]]:
 
 
 async def _stream(
-    ctx: Context, after: int | None, name: str | None, limit: int | None, timeout: float | None
+    ctx: Context, cursor: int, name: str | None, limit: int | None, timeout: float | None
 ) -> AsyncIterator[str]:
     started = last_beat = time.monotonic()
     sent = 0
-    cursor, _ = await run_in_threadpool(_read, ctx, after)
     yield "retry: 2000\n\n"
     while timeout is None or time.monotonic() - started < timeout:
         cursor_before = cursor
@@ -52,20 +53,31 @@ async def _stream(
             await asyncio.sleep(0.25)
 
 
+def _event_id(header: str) -> int:
+    """The id a `Last-Event-ID` header names (this stream sends only whole numbers)."""
+    value = header.strip()
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_ID:
+        raise BadRequest(f"Last-Event-ID must be an event id (0 to {MAX_ID}), not {value[:40]!r}")
+    return int(value)
+
+
 @router.get("/events", response_class=StreamingResponse)
 async def stream_events(
     ctx: CtxDep,
-    after: Annotated[int | None, Query(ge=0, description="Replay events after this id")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_ID, description="Replay events after this id")
+    ] = None,
     name: Annotated[str | None, Query(description="Only events of this media")] = None,
     limit: Annotated[int | None, Query(ge=1, description="Close after this many events")] = None,
     timeout: Annotated[float | None, Query(gt=0, description="Close after this many s")] = None,
     last_event_id: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> StreamingResponse:
     """Stream `media.done` and `media.failed` events (Server-Sent Events); resumable."""
-    if after is None and last_event_id and last_event_id.isdigit():
-        after = int(last_event_id)
+    if after is None and last_event_id:
+        after = _event_id(last_event_id)
+    cursor, _ = await run_in_threadpool(_read, ctx, after)  # a failure here still answers JSON
     return StreamingResponse(
-        _stream(ctx, after, name, limit, timeout),
+        _stream(ctx, cursor, name, limit, timeout),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

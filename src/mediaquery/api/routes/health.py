@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CollectorRegistry, generate_latest
@@ -10,6 +11,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 from sqlalchemy import text
+from starlette.routing import BaseRoute, Match, Mount
 
 from mediaquery.api.deps import ConnDep
 from mediaquery.context import Context
@@ -31,6 +33,20 @@ def metrics(request: Request) -> Response:
     """Prometheus metrics: queue depth, media per status, HTTP requests."""
     registry: CollectorRegistry = request.app.state.metrics
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def route_label(matched: Any, scope: dict[str, Any], routes: Sequence[BaseRoute]) -> str:
+    """The route template a request matched, for metrics: `/v1/media/{name:name}`,
+    `/openapi.json`, `/static/{path}`; `unmatched` when none did. FastAPI's routes leave
+    themselves in the scope (`matched`); plain Starlette routes and mounts (the OpenAPI
+    document, static files) are matched again against `scope` as it was before routing."""
+    if matched is not None and hasattr(matched, "path"):
+        return str(matched.path)
+    for route in routes:
+        if route.matches(scope)[0] is Match.FULL:
+            path = str(getattr(route, "path", "unmatched"))
+            return f"{path}/{{path}}" if isinstance(route, Mount) else path
+    return "unmatched"
 
 
 class IndexCollector(Collector):

@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 import mediaquery.api.convertors  # noqa: F401 - registers the {name:name} convertor
 from mediaquery.api.deps import ConnDep, CtxDep
-from mediaquery.api.filters import Confidence, FilterDep
+from mediaquery.api.filters import AnyCase, Confidence, FilterDep
 from mediaquery.api.items import load_public, resolve
 from mediaquery.api.schemas import MediaPage, MediaPublic, SimilarItem, SimilarMedia, UploadResult
 from mediaquery.errors import BadRequest, Conflict, PayloadTooLarge
@@ -28,7 +28,7 @@ def list_items(
     limit: Annotated[int, Query(ge=1, le=1000, description="Page size")] = 100,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     order: Annotated[
-        Literal["name", "newest"], Query(description="name (A-Z) or newest first")
+        Literal["name", "newest"], AnyCase, Query(description="name (A-Z) or newest first")
     ] = "name",
 ) -> MediaPage:
     """List media by name or newest first, filtered (AND) and paged with a cursor."""

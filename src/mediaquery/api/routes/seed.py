@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
 
 import mediaquery.api.convertors  # noqa: F401 - registers the {name:name} convertor
 from mediaquery.api.deps import ConnDep, CtxDep
+from mediaquery.api.filters import AnyCase
 from mediaquery.api.items import load_item
 from mediaquery.api.schemas import SeedItem
-from mediaquery.index.query import MediaFilter, list_media
+from mediaquery.api.seed_stream import read_page, seed_json_chunks
+from mediaquery.index.query import MediaFilter
 
 router = APIRouter(prefix="/api", tags=["seed-compatible"])
 
@@ -18,13 +21,14 @@ router = APIRouter(prefix="/api", tags=["seed-compatible"])
 @router.get("/", response_model=list[SeedItem])
 def list_seed(
     ctx: CtxDep,
-    conn: ConnDep,
     startswith: Annotated[str | None, Query(description="Name prefix")] = None,
     media_type: Annotated[
-        Literal["image", "video"] | None, Query(alias="media-type", description="image or video")
+        Literal["image", "video"] | None,
+        AnyCase,
+        Query(alias="media-type", description="image or video (any case)"),
     ] = None,
     label: Annotated[str | None, Query(description="Label name or alias, any case")] = None,
-) -> list[SeedItem]:
+) -> StreamingResponse:
     """List media, filtered by name prefix, media type and label (combined with AND)."""
     min_conf = ctx.settings.labels.default_min_confidence
     f = MediaFilter(
@@ -33,10 +37,9 @@ def list_seed(
         labels=[label] if label else [],
         min_confidence=min_conf,
     )
-    page = list_media(conn, f)
-    return [
-        SeedItem(name=r.name, type=r.type, labels=[x["name"] for x in r.labels]) for r in page.items
-    ]
+    # The sample has no paging, so the whole list is one answer: streamed a page at a time.
+    first = read_page(ctx.engine, f, None)
+    return StreamingResponse(seed_json_chunks(ctx.engine, f, first), media_type="application/json")
 
 
 @router.get("/{name:name}", response_model=SeedItem)

@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, JSONResponse
 
 import mediaquery.api.convertors  # noqa: F401 - registers the {name:name} convertor
 from mediaquery.api.deps import ConnDep, CtxDep
+from mediaquery.api.filters import MAX_ID, AnyCase
 from mediaquery.api.items import resolve
 from mediaquery.api.schemas import LabelsAt, MediaPublic
 from mediaquery.context import Context
@@ -27,10 +28,12 @@ def video_labels(
     conn: ConnDep,
     name: str,
     at_ms: Annotated[
-        int | None, Query(ge=0, description="What is on screen at this moment")
+        int | None, Query(ge=0, le=MAX_ID, description="What is on screen at this moment")
     ] = None,
     aggregate: Annotated[
-        Literal["segments", "timestamps"], Query(description="Like Rekognition's AggregateBy")
+        Literal["segments", "timestamps"],
+        AnyCase,
+        Query(description="Like Rekognition's AggregateBy"),
     ] = "segments",
 ) -> LabelsAt | MediaPublic:
     """Labels of a video over time: at one moment (`at_ms`), as segments, or per timestamp."""
