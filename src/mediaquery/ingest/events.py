@@ -11,7 +11,7 @@ from mediaquery.domain import MediaType, Status
 from mediaquery.errors import NotFound
 from mediaquery.index import repo
 from mediaquery.index.db import write_tx
-from mediaquery.mediatypes import SNIFF_BYTES, sniff
+from mediaquery.mediatypes import SNIFF_BYTES, Sniffed, sniff
 from mediaquery.queue import jobs
 from mediaquery.queue.tasks import ANALYZE
 from mediaquery.queue.video_tasks import VIDEO
@@ -22,18 +22,26 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class IngestResult:
     name: str
-    action: str  # created | replaced | unchanged | removed | missing
+    action: str  # created | replaced | unchanged | removed | missing | skipped
     row: repo.MediaRow | None
+    reason: str | None = None  # why it was skipped
 
 
-def _hash_and_sniff(ctx: Context, name: str) -> tuple[str, bytes]:
+def _sniff_and_hash(ctx: Context, name: str) -> tuple[Sniffed, str | None]:
+    """What the content is, and its sha256 (None for content that is no media: not read)."""
     with ctx.storage.open(name) as fh:
         head = fh.read(SNIFF_BYTES)
-        return sha256_stream(fh, head), head
+        sniffed = sniff(head)
+        if sniffed.type == MediaType.UNKNOWN:
+            return sniffed, None
+        return sniffed, sha256_stream(fh, head)
 
 
 def object_changed(ctx: Context, name: str) -> IngestResult:
-    """An object was created or replaced (or might have been): index it and queue analysis."""
+    """An object was created or replaced (or might have been): index it and queue analysis.
+
+    Content that is no image or video (a text file, an empty file) is skipped, not indexed;
+    if it replaced media, that media leaves the index."""
     stored = ctx.storage.stat(name)
     if stored is None:
         return object_removed(ctx, name)
@@ -42,28 +50,27 @@ def object_changed(ctx: Context, name: str) -> IngestResult:
     if before is not None and before.version == stored.version:
         return IngestResult(name, "unchanged", before)
     try:
-        etag, head = _hash_and_sniff(ctx, name)
+        sniffed, etag = _sniff_and_hash(ctx, name)
     except NotFound:
         return object_removed(ctx, name)
-    sniffed = sniff(head)
-    status, error = Status.PENDING, None
-    if sniffed.type == MediaType.UNKNOWN:
-        status = Status.FAILED
-        error = "Unsupported media type: the content is not a known image or video format"
-        if not head:
-            error = "Empty file: there is nothing to analyse"
+    if etag is None:
+        reason = "empty file" if stored.size == 0 else "not an image or video"
+        log.debug("skipped %s: %s", name, reason)
+        if before is not None:
+            object_removed(ctx, name)
+        return IngestResult(name, "skipped", None, reason)
     with write_tx(ctx.engine) as conn:
         row, changed = repo.upsert_media(
             conn, name=name, type=sniffed.type, content_type=sniffed.content_type,
-            size=stored.size, etag=etag, version=stored.version, status=status, error=error,
+            size=stored.size, etag=etag, version=stored.version, status=Status.PENDING,
+            error=None,
         )  # fmt: skip
         if changed:
             jobs.cancel_for_media(conn, name)
-            kind = {MediaType.IMAGE: ANALYZE, MediaType.VIDEO: VIDEO}.get(sniffed.type)
-            if kind:
-                jobs.enqueue(conn, kind, name, etag, ctx.settings.queue.max_attempts)
+            kind = {MediaType.IMAGE: ANALYZE, MediaType.VIDEO: VIDEO}[sniffed.type]
+            jobs.enqueue(conn, kind, name, etag, ctx.settings.queue.max_attempts)
     if changed:
-        log.info("indexed %s (%s, %s)", name, sniffed.content_type, status)
+        log.info("indexed %s (%s)", name, sniffed.content_type)
         if before is not None:
             drop_thumbnails(ctx, before.etag)
     action = "unchanged" if not changed else ("replaced" if before else "created")
@@ -80,6 +87,14 @@ def object_removed(ctx: Context, name: str) -> IngestResult:
         log.info("removed %s", name)
         drop_thumbnails(ctx, row.etag)
     return IngestResult(name, "removed" if removed else "missing", None)
+
+
+def log_skipped(where: str, names: list[str]) -> None:
+    """One log line for the files a scan skipped as no images or videos."""
+    if names:
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        log.info("skipped %d files in %s that are no images or videos (not indexed): %s",
+                 len(names), where, shown)  # fmt: skip
 
 
 def drop_thumbnails(ctx: Context, etag: str) -> None:

@@ -23,7 +23,7 @@ from mediaquery.context import Context
 from mediaquery.index import repo
 from mediaquery.index.db import write_tx
 from mediaquery.index.tables import service_state
-from mediaquery.ingest.events import object_changed, object_removed
+from mediaquery.ingest.events import log_skipped, object_changed, object_removed
 from mediaquery.storage.base import PagedStorage, StoredObject
 
 log = logging.getLogger(__name__)
@@ -53,10 +53,11 @@ def reconcile_pages(
         with ctx.engine.connect() as conn:
             known = repo.all_media_versions(conn)
         names = sorted(known)
+        skipped: list[str] = []
         for page in storage.list_pages(after, page_size or storage.page_size):
             seen = {o.name for o in page.objects}
             for stored in page.objects:
-                counts[heal(ctx, known, stored)] += 1
+                counts[heal(ctx, known, stored, skipped)] += 1
                 if progress:
                     progress(stored.name)
             upper = page.last_key if page.truncated else None  # the last page runs to the end
@@ -67,7 +68,9 @@ def reconcile_pages(
                 save_state(ctx.engine, key, {"after": after, "missing": missing})
                 if max_pages is not None and counts["pages"] >= max_pages:
                     counts["interrupted"] = 1
+                    log_skipped(ctx.storage.description, skipped)
                     return counts
+        log_skipped(ctx.storage.description, skipped)
         for name in dict.fromkeys(missing):
             if ctx.storage.stat(name) is None:  # gone for sure, not just listed before it came
                 counts[object_removed(ctx, name).action] += 1
@@ -75,11 +78,15 @@ def reconcile_pages(
     return counts
 
 
-def heal(ctx: Context, known: dict[str, str], stored: StoredObject) -> str:
-    """Index an object unless the index has this version of it; returns what was done."""
+def heal(ctx: Context, known: dict[str, str], stored: StoredObject, skipped: list[str]) -> str:
+    """Index an object unless the index has this version of it; returns what was done. The
+    names of objects that are no media are added to `skipped`."""
     if known.get(stored.name) == stored.version:
         return "unchanged"
-    return object_changed(ctx, stored.name).action
+    action = object_changed(ctx, stored.name).action
+    if action == "skipped":
+        skipped.append(stored.name)
+    return action
 
 
 def _between(names: list[str], low: str | None, high: str | None) -> list[str]:

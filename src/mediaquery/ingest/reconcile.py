@@ -14,7 +14,7 @@ from mediaquery.index import repo
 from mediaquery.index.db import write_tx
 from mediaquery.index.tables import jobs as jobs_table
 from mediaquery.index.tables import media
-from mediaquery.ingest.events import object_removed
+from mediaquery.ingest.events import log_skipped, object_removed
 from mediaquery.ingest.paged_reconcile import heal, reconcile_pages
 from mediaquery.queue import jobs
 from mediaquery.queue.tasks import ANALYZE
@@ -38,11 +38,13 @@ def reconcile(ctx: Context, progress: Callable[[str], None] | None = None) -> Co
     with ctx.engine.connect() as conn:
         known = repo.all_media_versions(conn)
     seen: set[str] = set()
+    skipped: list[str] = []
     for stored in ctx.storage.list():
         seen.add(stored.name)
-        counts[heal(ctx, known, stored)] += 1
+        counts[heal(ctx, known, stored, skipped)] += 1
         if progress:
             progress(stored.name)
+    log_skipped(ctx.storage.description, skipped)
     for name in sorted(set(known) - seen):
         counts[object_removed(ctx, name).action] += 1
     counts["requeued"] = requeue_lost(ctx)

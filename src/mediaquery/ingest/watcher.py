@@ -10,8 +10,10 @@ from sqlalchemy import select
 from watchfiles import Change, watch
 
 from mediaquery.context import Context
+from mediaquery.errors import InvalidName
 from mediaquery.index.tables import media
 from mediaquery.ingest.events import object_changed, object_removed
+from mediaquery.names import validate_name
 from mediaquery.storage.local import LocalStorage
 
 log = logging.getLogger(__name__)
@@ -20,7 +22,7 @@ log = logging.getLogger(__name__)
 def handle_change(ctx: Context, change: Change, path: Path) -> None:
     """Apply one file-system change to the index."""
     assert isinstance(ctx.storage, LocalStorage)  # only local folders are watched
-    name = ctx.storage.name_of(path)
+    name = _name_of(ctx.storage, path)
     if name is None:
         return
     if change != Change.deleted and path.is_dir():
@@ -32,7 +34,26 @@ def handle_change(ctx: Context, change: Change, path: Path) -> None:
         if result.action == "missing":
             _remove_folder(ctx, name)  # a whole folder moved out or deleted at once
         return
-    object_changed(ctx, name)
+    result = object_changed(ctx, name)
+    if result.action == "skipped":
+        log.info("skipped %s: %s (not indexed)", name, result.reason)
+
+
+def _name_of(storage: LocalStorage, path: Path) -> str | None:
+    """The media name of a changed path; anything that cannot be one is said in the log."""
+    rel = storage.relative(path)
+    if rel is None:
+        log.warning("ignored a change to %s: it is not inside the bucket folder %s",
+                    path, storage.root)  # fmt: skip
+        return None
+    try:
+        return validate_name(rel)
+    except InvalidName as exc:
+        if any(part.startswith(".") for part in rel.split("/")):
+            log.debug("ignored %s: hidden files and folders are no media", rel)
+        else:
+            log.warning("ignored a change to %s: not a valid media name (%s)", rel, exc.message)
+        return None
 
 
 def _remove_folder(ctx: Context, folder: str) -> None:

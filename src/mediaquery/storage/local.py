@@ -21,9 +21,12 @@ class LocalStorage:
     """Objects are files under `root`; uploads land in a hidden temp folder, then move in."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
-        self.tmp = root / ".mediaquery-tmp"
-        self.root.mkdir(parents=True, exist_ok=True)
+        root.mkdir(parents=True, exist_ok=True)
+        # Resolved once: the watcher reports absolute, resolved paths whatever the folder was
+        # called (relative like ./mediaquery-data, or through a symlink).
+        self.root = root.resolve()
+        self._given = Path(os.path.abspath(root))
+        self.tmp = self.root / ".mediaquery-tmp"
 
     @property
     def description(self) -> str:
@@ -34,14 +37,26 @@ class LocalStorage:
         """The file path of an object name."""
         return self.root.joinpath(*validate_name(name).split("/"))
 
+    def relative(self, path: Path) -> str | None:
+        """The `/`-separated path of `path` below the bucket folder, or None if it is outside.
+
+        `path` may be relative to the working folder, or reach the folder through the name it
+        was configured with or through a symlink to it."""
+        absolute = Path(os.path.abspath(path))
+        for base in (self.root, self._given):
+            if absolute.is_relative_to(base) and absolute != base:
+                return absolute.relative_to(base).as_posix()
+        # a symlink on the way: resolve the parent only (the file itself may be gone, or be a
+        # symlink that points out of the bucket, which is still an object in it)
+        resolved = absolute.parent.resolve() / absolute.name
+        if resolved.is_relative_to(self.root) and resolved != self.root:
+            return resolved.relative_to(self.root).as_posix()
+        return None
+
     def name_of(self, path: Path) -> str | None:
         """The object name of a path inside the bucket, or None for ignored paths."""
-        try:
-            rel = path.relative_to(self.root)
-        except ValueError:
-            return None
-        name = rel.as_posix()
-        return name if is_valid_name(name) else None
+        rel = self.relative(path)
+        return rel if rel is not None and is_valid_name(rel) else None
 
     def put(self, name: str, src: BinaryIO, max_bytes: int) -> StoredObject:
         """Copy src to a temp file (bounded by max_bytes), then rename it into place."""
