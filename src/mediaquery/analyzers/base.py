@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from PIL import Image
 
@@ -13,6 +13,9 @@ from mediaquery.domain import Findings, MediaType
 from mediaquery.models.catalogue import missing_reason
 from mediaquery.models.errors import ModelNotInstalled
 from mediaquery.models.store import installed_path
+
+if TYPE_CHECKING:
+    from mediaquery.config import Settings
 
 
 class Analyzer(ABC):
@@ -40,6 +43,9 @@ class Analyzer(ABC):
         """Why the analyzer cannot run here (a required model is not installed), or None."""
         missing = [m for m in cls.requires if installed_path(model_dir, m) is None]
         return missing_reason(model_dir, missing) if missing else None
+
+    def configure(self, settings: Settings) -> None:  # noqa: B027 - optional hook
+        """Read the analyzer's own settings section; called once, after construction."""
 
     def load(self) -> None:
         """Load models or other heavy state; called once, lazily, per process."""
