@@ -45,10 +45,9 @@ REVISION = "1"  # our request and mapping code; bump when it changes what is sto
 MAX_BYTES = 5 * 1024 * 1024  # Rekognition's limit for image bytes
 JPEG_QUALITY = 90
 THROTTLED = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException"})
-# The response field that names each feature's model version.
+# The response field that names each feature's model version (DetectFaces names none).
 MODEL_FIELDS = {
     "labels": "LabelModelVersion",
-    "faces": "FaceModelVersion",
     "text": "TextModelVersion",
     "moderation": "ModerationModelVersion",
 }
@@ -138,14 +137,16 @@ class RekognitionAnalyzer(Analyzer):
         payload = {"Bytes": encode(image)}
         conf = s.min_confidence
         found: list[LabelFinding] = []
+        mod: list[LabelFinding] = []
         extra: dict[str, Any] = {}
         models: dict[str, str] = {}
         features = set(s.features)
 
         def call(feature: str, op: str, **kw: Any) -> dict[str, Any]:
             answer = self.call(op, Image=payload, **kw)
-            if answer.get(MODEL_FIELDS[feature]):
-                models[feature] = str(answer[MODEL_FIELDS[feature]])
+            field = MODEL_FIELDS.get(feature, "")
+            if answer.get(field):
+                models[feature] = str(answer[field])
             return answer
 
         if "labels" in features:
@@ -159,7 +160,9 @@ class RekognitionAnalyzer(Analyzer):
             found += rmap.text_label(extra["lines"])
         if "moderation" in features:
             answer = call("moderation", "detect_moderation_labels", MinConfidence=conf)
-            found += rmap.moderation(answer.get("ModerationLabels") or [])
+            mod = rmap.moderation(answer.get("ModerationLabels") or [])
+        found = rmap.merged(found)  # Person from labels and from faces is one label
+        found += mod
         self._remember_models(models)
         extra["models"] = models
         version = _version(self._base_version(), {**self._known_models(), **models})

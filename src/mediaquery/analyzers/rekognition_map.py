@@ -45,12 +45,18 @@ def known(name: str) -> LabelFinding | None:
 
 
 def box(raw: Mapping[str, Any]) -> Box:
-    """Rekognition's BoundingBox (already relative) clipped to the image."""
-    left = min(max(float(raw.get("Left", 0.0)), 0.0), 1.0)
-    top = min(max(float(raw.get("Top", 0.0)), 0.0), 1.0)
-    right = min(max(float(raw.get("Left", 0.0)) + float(raw.get("Width", 0.0)), 0.0), 1.0)
-    bottom = min(max(float(raw.get("Top", 0.0)) + float(raw.get("Height", 0.0)), 0.0), 1.0)
-    return Box(left=left, top=top, width=right - left, height=bottom - top)
+    """Rekognition's BoundingBox (already relative), clipped to the image where it spills over
+    (faces at the edge)."""
+    left, width = _span(float(raw.get("Left", 0.0)), float(raw.get("Width", 0.0)))
+    top, height = _span(float(raw.get("Top", 0.0)), float(raw.get("Height", 0.0)))
+    return Box(left=left, top=top, width=width, height=height)
+
+
+def _span(start: float, size: float) -> tuple[float, float]:
+    if 0.0 <= start and start + size <= 1.0:
+        return start, max(size, 0.0)
+    lo, hi = min(max(start, 0.0), 1.0), min(max(start + size, 0.0), 1.0)
+    return lo, hi - lo
 
 
 def _names(items: Iterable[Mapping[str, Any]] | None) -> list[str]:
@@ -100,6 +106,18 @@ def labels(raw: Sequence[Mapping[str, Any]]) -> list[LabelFinding]:
             if parent.casefold() not in found:
                 ours = known(parent) or LabelFinding(parent, 0.0, child.parents[i + 1 :])
                 _merge(found, ours, child.confidence, ())
+    return _ordered(found)
+
+
+def merged(found: Iterable[LabelFinding]) -> list[LabelFinding]:
+    """Labels from several calls, one per name: the surest, with every box."""
+    by_name: dict[str, LabelFinding] = {}
+    for lab in found:
+        _merge(by_name, lab, lab.confidence, lab.boxes)
+    return _ordered(by_name)
+
+
+def _ordered(found: dict[str, LabelFinding]) -> list[LabelFinding]:
     return sorted(found.values(), key=lambda x: (-x.confidence, -len(x.parents), x.name))
 
 
@@ -115,13 +133,18 @@ def _merge(found: dict[str, LabelFinding], base: LabelFinding, conf: float,
 
 
 def faces(details: Sequence[Mapping[str, Any]], min_confidence: float) -> list[LabelFinding]:
-    """DetectFaces' `FaceDetails` as one "Face" label (parent Person) with a box per face."""
+    """DetectFaces' `FaceDetails` as one "Face" label (parent Person) with a box per face, and
+    its parent "Person"."""
     sure = [f for f in details if float(f.get("Confidence", 0.0)) >= min_confidence]
     if not sure:
         return []
     best = max(float(f["Confidence"]) for f in sure)
     boxes = tuple(box(f["BoundingBox"]) for f in sure if f.get("BoundingBox"))
-    return [LabelFinding("Face", round(best, 3), (PERSON,), (), PERSON, boxes)]
+    person = known(PERSON) or LabelFinding(PERSON, 0.0, category=PERSON)
+    return [
+        LabelFinding("Face", round(best, 3), (PERSON,), (), PERSON, boxes),
+        LabelFinding(PERSON, round(best, 3), person.parents, person.aliases, person.category),
+    ]
 
 
 def text_lines(
