@@ -129,6 +129,12 @@ class RekognitionSettings(BaseModel):
     backoff_seconds: float = Field(
         0.5, ge=0, description="Longest wait before the first retry of a throttled call; doubles."
     )
+    video_poll_seconds: float = Field(
+        5.0, ge=0, description="Videos in S3: first wait between polls of a label job; doubles."
+    )
+    video_timeout_seconds: float = Field(
+        3600.0, gt=0, description="Videos in S3: a label job still running after this is retried."
+    )
 
 
 class Settings(BaseSettings):

@@ -5,11 +5,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 from PIL import Image
 
-from mediaquery.domain import Findings, MediaType
+from mediaquery.domain import Findings, LabelFinding, MediaType
 from mediaquery.models.catalogue import missing_reason
 from mediaquery.models.errors import ModelNotInstalled
 from mediaquery.models.store import installed_path
@@ -71,3 +71,14 @@ class Analyzer(ABC):
     @abstractmethod
     def _analyze(self, image: Image.Image) -> Findings:
         """Return the findings for one RGB image."""
+
+
+@runtime_checkable
+class StoredVideoLabeler(Protocol):
+    """An analyzer that labels a video where the bucket stores it (S3), not from its frames."""
+
+    def label_stored_video(
+        self, bucket: str, key: str, version: str
+    ) -> list[tuple[int, list[LabelFinding]]]:
+        """Labels per timestamp (ms) of the object `key` (at `version`) in `bucket`."""
+        ...

@@ -4,13 +4,16 @@ Rekognition, for users who already pay for it and want its labels in their own i
 Images go to Rekognition as bytes: the decoded, upright pixels (EXIF orientation applied, so
 its boxes match ours) re-encoded as JPEG, shrunk until they fit the API's 5 MB limit. Sending
 pixels rather than an S3 reference works with every bucket (folder, MinIO, S3) and keeps the
-analyzer free of storage, as every analyzer is. In videos it runs once per shot, on the shot's
-first frame (DetectLabels on sampled frames), whatever the bucket.
+analyzer free of storage, as every analyzer is. Videos in a folder (or MinIO) bucket, which
+Rekognition cannot read, are analysed from frames: once per shot, on its first frame.
 
 Throttling is retried here with exponential backoff and full jitter (bounded attempts; boto's
 own retries are off so the bound is ours). A request Rekognition refuses (a bad image, access
 denied, no credentials) raises `AnalysisError`: the item ends `failed` with the reason, at once.
 Anything else (a 5xx, a network error, throttling past the bound) is retried by the queue.
+
+A video in an S3 bucket is not sent frame by frame: Rekognition's stored-video label job reads
+it from the bucket (see rekognition_video), and its timestamps are folded into our segments.
 
 Version: `rekognition.<rev>.<features>` (what we ask for and how we map it) plus, after `@`,
 the model versions Rekognition last reported (LabelModelVersion, TextModelVersion, ...). Each
@@ -32,6 +35,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from PIL import Image
 
 from mediaquery.analyzers import rekognition_map as rmap
+from mediaquery.analyzers import rekognition_video
 from mediaquery.analyzers.base import Analyzer
 from mediaquery.domain import Findings, LabelFinding, MediaType
 from mediaquery.errors import AnalysisError
@@ -167,6 +171,21 @@ class RekognitionAnalyzer(Analyzer):
         extra["models"] = models
         version = _version(self._base_version(), {**self._known_models(), **models})
         return Findings(analyzer=self.name, version=version, labels=found, extra=extra)
+
+    def label_stored_video(
+        self, bucket: str, key: str, version: str
+    ) -> list[tuple[int, list[LabelFinding]]]:
+        """A video in S3: Rekognition's own video label job (StartLabelDetection, polled), so
+        the video is billed per minute rather than per frame sent."""
+        s = self._settings
+        token = rekognition_video.request_token(bucket, key, version, self._base_version())
+        seen, model = rekognition_video.label_video(
+            self.call, bucket, key, token=token, min_confidence=s.min_confidence,
+            first_wait=s.video_poll_seconds, timeout=s.video_timeout_seconds,
+        )  # fmt: skip
+        if model:
+            self._remember_models({"labels": model})
+        return seen
 
     def call(self, op: str, **kw: Any) -> dict[str, Any]:
         """One Rekognition call: throttling retried with backoff and jitter, refusals raised
