@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import random
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -105,19 +106,26 @@ class RekognitionAnalyzer(Analyzer):
         return self.model_dir / "rekognition" / "model-versions.json"
 
     def _known_models(self) -> dict[str, str]:
+        """The model versions last seen for the features this analyzer calls."""
         try:
             data = json.loads(self._versions_file().read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
-        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+        if not isinstance(data, dict):
+            return {}
+        return {str(k): str(v) for k, v in data.items() if k in self._settings.features}
 
     def _remember_models(self, models: dict[str, str]) -> None:
-        known = self._known_models()
+        path = self._versions_file()
+        try:
+            known = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            known = {}
+        known = known if isinstance(known, dict) else {}
         if all(known.get(k) == v for k, v in models.items()):
             return
-        path = self._versions_file()
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
         tmp.write_text(json.dumps({**known, **models}, sort_keys=True), encoding="utf-8")
         tmp.replace(path)  # atomic: workers may write at once
 
