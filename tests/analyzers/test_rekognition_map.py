@@ -90,12 +90,14 @@ def test_faces_and_boxes_at_the_edge_are_clipped_to_the_image() -> None:
     )
 
 
-def test_images_over_five_megabytes_are_shrunk_to_fit_keeping_their_shape() -> None:
+def test_images_are_sized_to_rekognitions_limits_keeping_their_shape() -> None:
     noise = np.random.default_rng(1).integers(0, 256, (2400, 3200, 3), dtype=np.uint8)
     image = Image.fromarray(noise)
     data = encode(image)
     assert len(data) <= 5 * 1024 * 1024
     w, h = Image.open(io.BytesIO(data)).size
     assert w < 3200 and abs(w / h - 4 / 3) < 0.01
-    small = Image.new("RGB", (64, 48), "red")
-    assert Image.open(io.BytesIO(encode(small))).size == (64, 48)
+    small = Image.new("RGB", (64, 48), "red")  # under Rekognition's 80 px: enlarged to it
+    assert Image.open(io.BytesIO(encode(small))).size == (107, 80)
+    photo = Image.new("RGB", (640, 480), "red")
+    assert Image.open(io.BytesIO(encode(photo))).size == (640, 480)

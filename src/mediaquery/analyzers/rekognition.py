@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 REVISION = "1"  # our request and mapping code; bump when it changes what is stored
 MAX_BYTES = 5 * 1024 * 1024  # Rekognition's limit for image bytes
 JPEG_QUALITY = 90
+MIN_SIDE = 80  # Rekognition refuses images with a smaller side
+MAX_ENLARGED = 4096  # a strip 1 px high is not enlarged past this on its long side
 THROTTLED = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException"})
 # The response field that names each feature's model version (DetectFaces names none).
 MODEL_FIELDS = {
@@ -254,8 +256,16 @@ def with_backoff(
 
 
 def encode(image: Image.Image, limit: int = MAX_BYTES) -> bytes:
-    """The image as JPEG bytes within `limit`, shrunk (keeping its shape) until it fits."""
+    """The image as JPEG bytes within `limit`, shrunk (keeping its shape) until it fits, and
+    enlarged to Rekognition's smallest side (80 px) when smaller: boxes are relative, so they
+    do not change, and an icon is labelled instead of refused."""
     pixels = image.convert("RGB")
+    w, h = pixels.size
+    if min(w, h) < MIN_SIDE:
+        f = min(MIN_SIDE / min(w, h), MAX_ENLARGED / max(w, h))
+        pixels = pixels.resize(
+            (max(1, round(w * f)), max(1, round(h * f))), Image.Resampling.BICUBIC
+        )
     while True:
         buf = io.BytesIO()
         pixels.save(buf, "JPEG", quality=JPEG_QUALITY)
