@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -112,6 +112,41 @@ class ModelSettings(BaseModel):
     )
 
 
+RekognitionFeature = Literal["labels", "faces", "text", "moderation"]
+
+
+def _labels_only() -> list[RekognitionFeature]:
+    return ["labels"]
+
+
+class RekognitionSettings(BaseModel):
+    """The `rekognition` analyzer (Amazon Rekognition; `pip install 'mediaquery[aws]'`)."""
+
+    region: str | None = Field(None, description="AWS region; default: boto3's chain.")
+    endpoint_url: str | None = Field(
+        None, description="Another Rekognition endpoint (a VPC endpoint, a test server)."
+    )
+    min_confidence: float = Field(
+        50.0, ge=0, le=100, description="Findings below this confidence are not asked for."
+    )
+    features: list[RekognitionFeature] = Field(
+        default_factory=_labels_only,
+        description="APIs to call per image (each billed): labels, faces, text, moderation.",
+    )
+    max_attempts: int = Field(
+        6, ge=1, description="Tries of a throttled call (exponential backoff with jitter)."
+    )
+    backoff_seconds: float = Field(
+        0.5, ge=0, description="Longest wait before the first retry of a throttled call; doubles."
+    )
+    video_poll_seconds: float = Field(
+        5.0, ge=0, description="Videos in S3: first wait between polls of a label job; doubles."
+    )
+    video_timeout_seconds: float = Field(
+        3600.0, gt=0, description="Videos in S3: a label job still running after this is retried."
+    )
+
+
 class Settings(BaseSettings):
     """All options of mediaquery. Environment variables use the MEDIAQUERY_ prefix and `__`
     between section and field, e.g. MEDIAQUERY_QUEUE__WORKERS=4."""
@@ -177,6 +212,9 @@ class Settings(BaseSettings):
     celery: CelerySettings = Field(default_factory=CelerySettings)  # type: ignore[arg-type]
     auth: AuthSettings = Field(default_factory=AuthSettings)  # type: ignore[arg-type]
     models: ModelSettings = Field(default_factory=ModelSettings)  # type: ignore[arg-type]
+    rekognition: RekognitionSettings = Field(
+        default_factory=RekognitionSettings  # type: ignore[arg-type]
+    )
 
     @property
     def media_dir(self) -> Path:

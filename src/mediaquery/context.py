@@ -26,7 +26,7 @@ class Context:
         """The enabled analyzers, built on first use (their models load lazily)."""
         if self._analyzers is None:
             s = self.settings
-            self._analyzers = registry.build(s.analyzers, s.model_dir, s.model_threads)
+            self._analyzers = registry.build(s.analyzers, s.model_dir, s.model_threads, s)
         return self._analyzers
 
     def close(self) -> None:

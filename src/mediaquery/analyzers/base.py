@@ -5,14 +5,17 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 from PIL import Image
 
-from mediaquery.domain import Findings, MediaType
+from mediaquery.domain import Findings, LabelFinding, MediaType
 from mediaquery.models.catalogue import missing_reason
 from mediaquery.models.errors import ModelNotInstalled
 from mediaquery.models.store import installed_path
+
+if TYPE_CHECKING:
+    from mediaquery.config import Settings
 
 
 class Analyzer(ABC):
@@ -41,6 +44,9 @@ class Analyzer(ABC):
         missing = [m for m in cls.requires if installed_path(model_dir, m) is None]
         return missing_reason(model_dir, missing) if missing else None
 
+    def configure(self, settings: Settings) -> None:  # noqa: B027 - optional hook
+        """Read the analyzer's own settings section; called once, after construction."""
+
     def load(self) -> None:
         """Load models or other heavy state; called once, lazily, per process."""
         if not self._loaded:
@@ -65,3 +71,14 @@ class Analyzer(ABC):
     @abstractmethod
     def _analyze(self, image: Image.Image) -> Findings:
         """Return the findings for one RGB image."""
+
+
+@runtime_checkable
+class StoredVideoLabeler(Protocol):
+    """An analyzer that labels a video where the bucket stores it (S3), not from its frames."""
+
+    def label_stored_video(
+        self, bucket: str, key: str, version: str
+    ) -> list[tuple[int, list[LabelFinding]]]:
+        """Labels per timestamp (ms) of the object `key` (at `version`) in `bucket`."""
+        ...

@@ -7,9 +7,13 @@ from collections.abc import Iterable
 from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mediaquery.analyzers.base import Analyzer
 from mediaquery.errors import MediaQueryError
+
+if TYPE_CHECKING:
+    from mediaquery.config import Settings
 
 GROUP = "mediaquery.analyzers"
 # Used when the package runs from a source tree without installed metadata.
@@ -18,6 +22,7 @@ BUILTINS = {
     "people": "mediaquery.analyzers.people:PeopleAnalyzer",
     "text": "mediaquery.analyzers.text:TextAnalyzer",
     "moderation": "mediaquery.analyzers.moderation:ModerationAnalyzer",
+    "rekognition": "mediaquery.analyzers.rekognition:RekognitionAnalyzer",
 }
 
 
@@ -48,10 +53,17 @@ def analyzer_class(name: str) -> type[Analyzer]:
     return cls
 
 
-def build(names: list[str], model_dir: Path, threads: int = 1) -> list[Analyzer]:
-    """Instantiate the named analyzers (models load lazily, on first use). Analyzers whose
-    catalogue models are missing are built too: `unavailable()` tells which cannot run."""
-    return [analyzer_class(n)(model_dir, threads) for n in names]
+def build(
+    names: list[str], model_dir: Path, threads: int = 1, settings: Settings | None = None
+) -> list[Analyzer]:
+    """Instantiate the named analyzers (models load lazily, on first use), configured with
+    `settings` when given. Analyzers whose catalogue models are missing are built too:
+    `unavailable()` tells which cannot run."""
+    built = [analyzer_class(n)(model_dir, threads) for n in names]
+    if settings is not None:
+        for analyzer in built:
+            analyzer.configure(settings)
+    return built
 
 
 def unavailable(analyzers: Iterable[Analyzer]) -> dict[str, str]:

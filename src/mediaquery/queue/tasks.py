@@ -115,17 +115,27 @@ def _analyze(ctx: Context, work: list[_Work]) -> list[_Work]:
             continue
         try:
             _analyze_with(analyzer, todo)
-        except Exception:  # noqa: BLE001 - find the image that breaks it, spare the others
+        except Exception as exc:  # noqa: BLE001 - find the image that breaks it, spare the others
             if len(todo) == 1:
-                raise
+                _failed(ctx, work, todo[0], analyzer, exc)
+                continue
             for w in todo:
                 try:
                     _analyze_with(analyzer, [w])
-                except Exception as exc:  # noqa: BLE001
-                    log.exception("%s failed on %s", analyzer.name, w.job.media_name)
-                    record_failure(ctx, w.job, f"{type(exc).__name__}: {exc}", retry=True)
-                    work.remove(w)
+                except Exception as one:  # noqa: BLE001
+                    _failed(ctx, work, w, analyzer, one)
     return work
+
+
+def _failed(ctx: Context, work: list[_Work], w: _Work, analyzer: Analyzer, exc: Exception) -> None:
+    """One image failed: an `AnalysisError` ends it at once with its message, others retry."""
+    work.remove(w)
+    if isinstance(exc, AnalysisError):
+        log.warning("%s failed on %s: %s", analyzer.name, w.job.media_name, exc.message)
+        record_failure(ctx, w.job, exc.message, retry=False)
+    else:
+        log.exception("%s failed on %s", analyzer.name, w.job.media_name, exc_info=exc)
+        record_failure(ctx, w.job, f"{type(exc).__name__}: {exc}", retry=True)
 
 
 _warned: set[str] = set()

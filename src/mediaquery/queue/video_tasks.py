@@ -26,7 +26,7 @@ from mediaquery.index.tables import jobs as jobs_table
 from mediaquery.index.tables import media, video_chunks
 from mediaquery.index.video import save_video
 from mediaquery.notify import events
-from mediaquery.queue import jobs
+from mediaquery.queue import jobs, stored_video
 from mediaquery.queue.jobs import Job
 from mediaquery.queue.tasks import record_failure
 
@@ -128,8 +128,11 @@ def analyze_chunk(ctx: Context, job: Job) -> None:
         return _finish(ctx, job)
     if chunk.result is None:
         v = ctx.settings.video
-        cheap = [a for a in ready(ctx.analyzers) if not a.per_shot]  # a missing model: skip
-        expensive = [a for a in ready(ctx.analyzers) if a.per_shot]
+        where = stored_video.location(ctx, job.media_name)
+        in_place = stored_video.labelers(ready(ctx.analyzers), where)  # not sent frames
+        frames = [a for a in ready(ctx.analyzers) if a not in in_place]  # a missing model: skip
+        cheap = [a for a in frames if not a.per_shot]
+        expensive = [a for a in frames if a.per_shot]
         report = _Progress(ctx, row.id, chunk.start_ms, row.video or {})
         with _fetched(ctx, job.media_name) as path:
             result = analyze_video(
@@ -137,6 +140,8 @@ def analyze_chunk(ctx: Context, job: Job) -> None:
                 start_ms=chunk.start_ms, end_ms=chunk.end_ms or None, budget_s=v.budget_seconds,
                 progress=report, min_confidence=ctx.settings.labels.default_min_confidence,
             )  # fmt: skip
+        if in_place and where and index == 0:  # the whole video, once
+            result = stored_video.with_stored_labels(ctx, result, in_place, where, row.etag)
         with write_tx(ctx.engine) as conn:
             conn.execute(update(video_chunks).where(
                 video_chunks.c.media_id == row.id, video_chunks.c.chunk == index,

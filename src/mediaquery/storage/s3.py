@@ -46,6 +46,10 @@ class S3Storage:
         """The object key of a media name."""
         return self.prefix + validate_name(name)
 
+    def location(self, name: str) -> tuple[str, str]:
+        """(bucket, key) of a media item, for services that read it from S3 themselves."""
+        return self.bucket, self.key(name)
+
     def name_of(self, key: str) -> str | None:
         """The media name of a key, or None for keys outside the prefix or not valid as names."""
         if not key.startswith(self.prefix):
