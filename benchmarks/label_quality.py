@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -80,7 +81,9 @@ def pages(client: httpx.Client, params: dict[str, Any]) -> list[dict[str, Any]]:
             return items
 
 
-def upload_and_wait(client: httpx.Client, files: dict[str, Path], timeout: float) -> float:
+def upload_and_wait(
+    client: httpx.Client, files: dict[str, Path], timeout: float, proc: Any
+) -> float:
     """Upload every photo, wait until each is done or failed; return the seconds it took."""
     t0 = time.perf_counter()
     with ThreadPoolExecutor(4) as pool:
@@ -89,6 +92,8 @@ def upload_and_wait(client: httpx.Client, files: dict[str, Path], timeout: float
             r.raise_for_status()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the server exited ({proc.returncode}) before analysis finished")
         finished = [i for s in ("done", "failed") for i in pages(client, {"status": s})]
         if len(finished) >= len(files):
             failed = [i["name"] for i in finished if i["status"] == "failed"]
@@ -163,14 +168,18 @@ def main() -> None:
     else:
         files = fetch(photos, args.cache / "photos", args.cache)
     analyzers = args.analyzers.split(",") if args.analyzers else None
-    data_dir = Path(tempfile.mkdtemp(prefix="mq-label-quality-")) / "data"
+    tmp = Path(tempfile.mkdtemp(prefix="mq-label-quality-"))
+    data_dir = tmp / "data"
     proc, url = start_server(data_dir, analyzers, args.workers)
     try:
         with httpx.Client(base_url=url, timeout=120) as client:
-            seconds = upload_and_wait(client, files, args.timeout)
+            seconds = upload_and_wait(client, files, args.timeout, proc)
             answers, labels = collect(client, sorted(files), words, args.min_confidence)
     finally:
+        if proc.poll() is not None:  # it died on its own: show why
+            print((tmp / "data.log").read_text()[-3000:], file=sys.stderr)
         stop_server(proc)
+        shutil.rmtree(tmp, ignore_errors=True)
     print(f"analysed {len(files)} photos in {seconds:.0f} s ({len(files) / seconds:.1f} images/s)")
     scores = [score_word(w, c, photos, answers[w]) for w, c in words.items()]
     rel = reliability(photos, labels, words)
