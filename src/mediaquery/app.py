@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import mediaquery.web.routes
 from mediaquery import __version__
+from mediaquery.api.admission import install_admission, pool_limits
 from mediaquery.api.docs import mount_docs
 from mediaquery.api.routes import events, files, health, jobs, labels, media, s3events, seed, video
 from mediaquery.api.routes import models as models_routes
@@ -116,7 +117,7 @@ def _start_background(app: FastAPI, ctx: Context, stop: threading.Event) -> list
 
 def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     """Build the app; background=False skips watcher, reconcile and workers (tests drive them)."""
-    ctx = open_context(settings)
+    ctx = open_context(settings, pool=pool_limits(settings.api))
     stop = threading.Event()
 
     @asynccontextmanager
@@ -144,6 +145,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     app.state.key_cache = KeyCache(ctx.engine)
     app.state.pool = None
     _install_error_handlers(app)
+    install_admission(app, settings.api)  # added first: inside the metrics, 503s counted
     _install_metrics(app, ctx)
     mount_docs(app)
     for module in (seed, video, files, media, labels, jobs, s3events, events, health):

@@ -5,19 +5,26 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
+from mediaquery.api.admission import Gate
 from mediaquery.api.deps import CtxDep
+from mediaquery.auth.guard import KeyCache, still_allowed
+from mediaquery.auth.keys import ApiKey, Scope
 from mediaquery.context import Context
+from mediaquery.errors import Overloaded
 from mediaquery.notify import events
 
 router = APIRouter(prefix="/v1", tags=["events"])
 HEARTBEAT_SECONDS = 15.0
+POLL_SECONDS = 0.25
+
+Allowed = Callable[[], Awaitable[bool]]
 
 
 def _read(ctx: Context, after: int | None) -> tuple[int, list[events.Event]]:
@@ -27,16 +34,38 @@ def _read(ctx: Context, after: int | None) -> tuple[int, list[events.Event]]:
         return after, events.since(conn, after)
 
 
+async def _poll(gate: Gate, ctx: Context, after: int | None) -> tuple[int, list[events.Event]]:
+    """Read the index through the gate; a busy server just delays the next events."""
+    while True:
+        try:
+            await gate.acquire()
+        except Overloaded:
+            await asyncio.sleep(POLL_SECONDS)
+            continue
+        try:
+            return await run_in_threadpool(_read, ctx, after)
+        finally:
+            gate.release()
+
+
 async def _stream(
-    ctx: Context, after: int | None, name: str | None, limit: int | None, timeout: float | None
+    ctx: Context,
+    gate: Gate,
+    allowed: Allowed,
+    after: int | None,
+    name: str | None,
+    limit: int | None,
+    timeout: float | None,
 ) -> AsyncIterator[str]:
     started = last_beat = time.monotonic()
     sent = 0
-    cursor, _ = await run_in_threadpool(_read, ctx, after)
+    cursor, _ = await _poll(gate, ctx, after)
     yield "retry: 2000\n\n"
     while timeout is None or time.monotonic() - started < timeout:
+        if not await allowed():  # the key was revoked while the stream was open
+            return
         cursor_before = cursor
-        _, batch = await run_in_threadpool(_read, ctx, cursor)
+        _, batch = await _poll(gate, ctx, cursor)
         for event in batch:
             cursor = event.id
             if name is not None and event.media_name != name:
@@ -49,23 +78,36 @@ async def _stream(
             if time.monotonic() - last_beat > HEARTBEAT_SECONDS:
                 last_beat = time.monotonic()
                 yield ": keep-alive\n\n"
-            await asyncio.sleep(0.25)
+            await asyncio.sleep(POLL_SECONDS)
+
+
+def _key_checker(request: Request) -> Allowed:
+    """While the stream is open, is the key that opened it still good (None: no key used)?"""
+    key: ApiKey | None = getattr(request.state, "api_key", None)
+    cache: KeyCache = request.app.state.key_cache
+
+    async def allowed() -> bool:
+        return key is None or still_allowed(await cache.snapshot(), key, Scope.read)
+
+    return allowed
 
 
 @router.get("/events", response_class=StreamingResponse)
 async def stream_events(
     ctx: CtxDep,
+    request: Request,
     after: Annotated[int | None, Query(ge=0, description="Replay events after this id")] = None,
     name: Annotated[str | None, Query(description="Only events of this media")] = None,
     limit: Annotated[int | None, Query(ge=1, description="Close after this many events")] = None,
     timeout: Annotated[float | None, Query(gt=0, description="Close after this many s")] = None,
     last_event_id: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> StreamingResponse:
-    """Stream `media.done` and `media.failed` events (Server-Sent Events); resumable."""
+    """Stream `media.done` and `media.failed` events (Server-Sent Events); resumable. The
+    stream ends when the API key that opened it is revoked (within the key cache's 5 s)."""
     if after is None and last_event_id and last_event_id.isdigit():
         after = int(last_event_id)
     return StreamingResponse(
-        _stream(ctx, after, name, limit, timeout),
+        _stream(ctx, request.app.state.gate, _key_checker(request), after, name, limit, timeout),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
