@@ -143,6 +143,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     )
     app.state.ctx = ctx
     app.state.key_cache = KeyCache(ctx.engine)
+    app.state.index_probe = health.IndexProbe(ctx.engine)
     app.state.pool = None
     _install_error_handlers(app)
     install_admission(app, settings.api)  # added first: inside the metrics, 503s counted

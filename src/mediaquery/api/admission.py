@@ -33,6 +33,7 @@ from mediaquery.index.db import PoolLimits
 RESERVE = 6
 POOL_TIMEOUT = 5.0  # only the ungated users can ever wait for a connection; never for long
 SPARE_THREADS = 32  # file reads, /healthz, key refreshes, thumbnails: no connection held
+WAITERS_PER_SLOT = 16  # more waiters than this could not get a slot in time: refuse at once
 UNGATED = ("/v1/events", "/v1/events/")
 RELEASE = "mediaquery.release_slot"  # scope key: gives the request's slot back early
 
@@ -54,6 +55,8 @@ class Gate:
 
     def __init__(self, api: ApiSettings) -> None:
         self.slots, self.wait = api.db_slots, api.queue_seconds
+        self.max_waiting = api.db_slots * WAITERS_PER_SLOT
+        self._waiting = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sem = asyncio.Semaphore(self.slots)
 
@@ -71,13 +74,19 @@ class Gate:
         if not sem.locked():
             await sem.acquire()
             return
+        busy = Overloaded(
+            f"The server is busy: {self.slots} requests are using the index and more are "
+            "waiting. Try again in a moment."
+        )
+        if self._waiting >= self.max_waiting:
+            raise busy
+        self._waiting += 1
         try:
             await asyncio.wait_for(sem.acquire(), self.wait)
         except TimeoutError:
-            raise Overloaded(
-                f"The server is busy: {self.slots} requests are using the index and more are "
-                "waiting. Try again in a moment."
-            ) from None
+            raise busy from None
+        finally:
+            self._waiting -= 1
 
     def release(self) -> None:
         """Give the slot back."""
