@@ -185,7 +185,9 @@ async def _get(
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split()[1])
-    headers = {k.strip().lower(): v.strip() for k, _, v in (x.partition(":") for x in lines[1:] if x)}
+    headers = {
+        k.strip().lower(): v.strip() for k, _, v in (x.partition(":") for x in lines[1:] if x)
+    }
     body = await reader.readexactly(int(headers.get("content-length", "0")))
     return Answer(status, headers, body)
 
@@ -343,8 +345,9 @@ def main() -> None:
     args.levels = [int(x) for x in args.levels.split(",")]
     dbs = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     with_keys = [False, True] if args.keys == "both" else [args.keys == "yes"]
-    print(f"{os.cpu_count()} CPUs shared by server, clients and the /healthz probe; "
-          f"{args.seconds:.0f} s per level; client timeout {CLIENT_TIMEOUT:.0f} s = a hang")  # fmt: skip
+    print(f"{os.cpu_count()} CPUs shared by server, clients and the /healthz probe (the "
+          f"clients compete with the server for them); {args.seconds:.0f} s per level; "
+          f"no answer within {CLIENT_TIMEOUT:.0f} s = a hang")  # fmt: skip
     print(f"{'db':<10} {'keys':<4} {'conc':>4} {'answers':>7} {'per s':>6} {'p50 ms':>7} "
           f"{'p95 ms':>7} {'p99 ms':>7}  {'answers by status':<38} {'503max':>6} "
           f"{'healthz p50/max ms':<12} >1s")  # fmt: skip

@@ -81,7 +81,7 @@ def main(argv: list[str]) -> int:
     try:
         sys.stdout.buffer.write(image_thumbnail(Path(argv[0]), int(argv[1])))
     except AnalysisError as exc:
-        print(exc.message, file=sys.stderr)
+        sys.stderr.write(exc.message + "\n")
         return 1
     return 0
 
