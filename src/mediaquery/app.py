@@ -146,8 +146,8 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     app.state.index_probe = health.IndexProbe(ctx.engine)
     app.state.pool = None
     _install_error_handlers(app)
-    install_admission(app, settings.api)  # added first: inside the metrics, 503s counted
     _install_metrics(app, ctx)
+    install_admission(app, settings.api)  # outermost: refusing a request costs the least
     mount_docs(app)
     for module in (seed, video, files, media, labels, jobs, s3events, events, health):
         app.include_router(module.router)

@@ -102,7 +102,7 @@ class ApiSettings(BaseModel):
         "pool are sized from it.",
     )
     queue_seconds: float = Field(
-        2.0,
+        1.0,
         ge=0,
         le=60,
         description="How long a request waits for a slot before it is answered 503 with "

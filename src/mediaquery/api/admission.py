@@ -17,10 +17,14 @@ their slot back once they have looked the item up.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 
 import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -56,6 +60,7 @@ class Gate:
     def __init__(self, api: ApiSettings) -> None:
         self.slots, self.wait = api.db_slots, api.queue_seconds
         self.max_waiting = api.db_slots * WAITERS_PER_SLOT
+        self.refused = 0  # requests answered 503 at the gate (a metric)
         self._waiting = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sem = asyncio.Semaphore(self.slots)
@@ -114,6 +119,7 @@ class AdmissionMiddleware:
         try:
             await self.gate.acquire()
         except Overloaded as exc:
+            self.gate.refused += 1
             await overloaded_response(Request(scope), exc)(scope, receive, send)
             return
         held = True
@@ -149,8 +155,23 @@ async def on_pool_timeout(request: Request, exc: Exception) -> JSONResponse:
     return overloaded_response(request, Overloaded(f"The index is busy ({exc}); try again."))
 
 
+class GateCollector(Collector):
+    """The gate's refusals, for /metrics (they never reach the request metrics' middleware)."""
+
+    def __init__(self, gate: Gate) -> None:
+        self.gate = gate
+
+    def collect(self) -> Iterator[Metric]:
+        yield CounterMetricFamily(
+            "mediaquery_http_refused", "Requests answered 503 at the gate", self.gate.refused
+        )
+
+
 def install_admission(app: FastAPI, api: ApiSettings) -> None:
-    """Put the gate in front of the routes that use the index."""
+    """Put the gate in front of everything else (refusing costs least there)."""
     app.state.gate = Gate(api)
     app.add_middleware(AdmissionMiddleware, gate=app.state.gate)
     app.add_exception_handler(PoolTimeout, on_pool_timeout)
+    registry: CollectorRegistry | None = getattr(app.state, "metrics", None)
+    if registry is not None:
+        registry.register(GateCollector(app.state.gate))

@@ -17,7 +17,7 @@ from mediaquery.api.deps import CtxDep
 from mediaquery.auth.guard import KeyCache, still_allowed
 from mediaquery.auth.keys import ApiKey, Scope
 from mediaquery.context import Context
-from mediaquery.errors import Overloaded
+from mediaquery.errors import MediaQueryError, Overloaded
 from mediaquery.notify import events
 
 router = APIRouter(prefix="/v1", tags=["events"])
@@ -87,7 +87,12 @@ def _key_checker(request: Request) -> Allowed:
     cache: KeyCache = request.app.state.key_cache
 
     async def allowed() -> bool:
-        return key is None or still_allowed(await cache.snapshot(), key, Scope.read)
+        if key is None:
+            return True
+        try:
+            return still_allowed(await cache.snapshot(), key, Scope.read)
+        except MediaQueryError:  # the keys cannot be read: end the stream (fail closed)
+            return False
 
     return allowed
 
