@@ -85,8 +85,9 @@ def test_a_burst_of_readers_is_answered_or_refused_fast_and_healthz_answers(
             answers = [f.result() for f in burst]
     finally:
         server.stop()
-    assert [h if isinstance(h, str) else h.status_code for h in health] == [200] * 5
-    assert "hang" not in answers
+    said = [a if isinstance(a, str) else a.status_code for a in answers]
+    assert [h if isinstance(h, str) else h.status_code for h in health] == [200] * 5, said
+    assert "hang" not in said
     for r in answers:
         assert isinstance(r, httpx.Response)
         if r.status_code != 200:
@@ -94,4 +95,4 @@ def test_a_burst_of_readers_is_answered_or_refused_fast_and_healthz_answers(
             assert r.headers["retry-after"] == "1"
             body = r.json()
             assert body.get("code", body.get("Code")) == "Overloaded", r.text
-    assert sum(isinstance(r, httpx.Response) and r.status_code == 200 for r in answers) > 0
+    assert 200 in said
