@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 import mediaquery.web.routes
 from mediaquery import __version__
+from mediaquery.api.admission import install_admission, pool_limits
 from mediaquery.api.docs import mount_docs
 from mediaquery.api.error_render import install_error_handlers
 from mediaquery.api.request_checks import check_request
@@ -94,7 +95,7 @@ def _start_background(app: FastAPI, ctx: Context, stop: threading.Event) -> list
 
 def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     """Build the app; background=False skips watcher, reconcile and workers (tests drive them)."""
-    ctx = open_context(settings)
+    ctx = open_context(settings, pool=pool_limits(settings.api))
     stop = threading.Event()
 
     @asynccontextmanager
@@ -121,10 +122,12 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     )
     app.state.ctx = ctx
     app.state.key_cache = KeyCache(ctx.engine)
+    app.state.index_probe = health.IndexProbe(ctx.engine)
     app.state.pool = None
     install_error_handlers(app)
     _install_host_origin_guard(app, settings)  # outside the error handlers, inside metrics
     _install_metrics(app, ctx)
+    install_admission(app, settings.api)  # outermost: refusing a request costs the least
     mount_docs(app)
     for module in (seed, video, files, media, labels, jobs, s3events, events, health):
         app.include_router(module.router)

@@ -101,6 +101,25 @@ class AuthSettings(BaseModel):
     )
 
 
+class ApiSettings(BaseModel):
+    """How the server shares the index among requests when many arrive at once."""
+
+    db_slots: int = Field(
+        8,
+        ge=1,
+        le=256,
+        description="Requests that use the index at once; the database pool and the thread "
+        "pool are sized from it.",
+    )
+    queue_seconds: float = Field(
+        1.0,
+        ge=0,
+        le=60,
+        description="How long a request waits for a slot before it is answered 503 with "
+        "Retry-After.",
+    )
+
+
 class ModelSettings(BaseModel):
     """The catalogue of downloadable models (`mediaquery models`)."""
 
@@ -215,6 +234,7 @@ class Settings(BaseSettings):
     rekognition: RekognitionSettings = Field(
         default_factory=RekognitionSettings  # type: ignore[arg-type]
     )
+    api: ApiSettings = Field(default_factory=ApiSettings)  # type: ignore[arg-type]
 
     @property
     def media_dir(self) -> Path:

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from mediaquery.analyzers import registry
 from mediaquery.analyzers.base import Analyzer
 from mediaquery.config import Settings
-from mediaquery.index.db import make_engine, migrate
+from mediaquery.index.db import PoolLimits, make_engine, migrate
 from mediaquery.storage.base import Storage
 from mediaquery.storage.open import open_storage
 
@@ -34,10 +34,12 @@ class Context:
         self.engine.dispose()
 
 
-def open_context(settings: Settings, *, run_migrations: bool = True) -> Context:
+def open_context(
+    settings: Settings, *, run_migrations: bool = True, pool: PoolLimits | None = None
+) -> Context:
     """Create folders, connect to the index and bring its schema up to date."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.db_url)
+    engine = make_engine(settings.db_url, pool)
     if run_migrations:
         migrate(engine)
     return Context(settings, engine, open_storage(settings))

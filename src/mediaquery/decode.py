@@ -42,13 +42,7 @@ def decode_image(src: Path | BinaryIO, max_pixels: int, min_side: int | None = N
 def _decode(src: Path | BinaryIO, max_pixels: int, min_side: int | None) -> Decoded:
     with Image.open(src) as img:
         w, h = img.size
-        if w <= 0 or h <= 0:
-            raise AnalysisError("Image has no pixels")
-        if w * h > max_pixels:
-            raise AnalysisError(
-                f"Image declares {w}x{h} pixels, more than the limit of {max_pixels} "
-                "(possible decompression bomb)"
-            )
+        check_pixels(w, h, max_pixels)
         img.seek(0)  # animated images: analyse the first frame
         upright_w, upright_h = _upright_size(img, w, h)
         if min_side and img.format == "JPEG":
@@ -57,7 +51,18 @@ def _decode(src: Path | BinaryIO, max_pixels: int, min_side: int | None) -> Deco
                 img.draft("RGB", (max(1, int(w / scale)), max(1, int(h / scale))))
         img.load()
         out = ImageOps.exif_transpose(img) or img
-        return Decoded(_to_rgb(out), upright_w, upright_h)
+        return Decoded(to_rgb(out), upright_w, upright_h)
+
+
+def check_pixels(w: int, h: int, max_pixels: int) -> None:
+    """Refuse an image by its declared size, before any pixel is decoded."""
+    if w <= 0 or h <= 0:
+        raise AnalysisError("Image has no pixels")
+    if w * h > max_pixels:
+        raise AnalysisError(
+            f"Image declares {w}x{h} pixels, more than the limit of {max_pixels} "
+            "(possible decompression bomb)"
+        )
 
 
 def _upright_size(img: Image.Image, w: int, h: int) -> tuple[int, int]:
@@ -65,7 +70,8 @@ def _upright_size(img: Image.Image, w: int, h: int) -> tuple[int, int]:
     return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
 
 
-def _to_rgb(img: Image.Image) -> Image.Image:
+def to_rgb(img: Image.Image) -> Image.Image:
+    """RGB pixels; transparency over white, 16-bit greyscale scaled to 8 bits."""
     if img.mode == "RGB":
         return img
     if img.mode in ("I;16", "I;16B", "I;16L", "I"):

@@ -71,3 +71,10 @@ class TransientError(MediaQueryError):
 
     status = 503
     code = "Unavailable"
+    headers = {"Retry-After": "1"}
+
+
+class Overloaded(TransientError):
+    """Too many requests at once: try again in a moment."""
+
+    code = "Overloaded"

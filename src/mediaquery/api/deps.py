@@ -18,10 +18,11 @@ def get_ctx(request: Request) -> Context:
 
 
 def get_conn(request: Request) -> Iterator[Connection]:
-    """A read connection for the duration of one request."""
+    """A read connection for the duration of one route call (given back before the response
+    is sent, so a slow client never holds one; see api/admission.py)."""
     with get_ctx(request).engine.connect() as conn:
         yield conn
 
 
 CtxDep = Annotated[Context, Depends(get_ctx)]
-ConnDep = Annotated[Connection, Depends(get_conn)]
+ConnDep = Annotated[Connection, Depends(get_conn, scope="function")]

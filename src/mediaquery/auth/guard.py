@@ -6,13 +6,14 @@ headers, two other carriers count, each only for reads and only where it is need
 the bytes of media (`.../file`, `.../thumbnail`, `.../poster`: `<img>` and `<video>` have none).
 
 Keys are read from the index at most every CACHE_SECONDS, so revoking a key takes effect
-within that time; a key's `last_used_at` is written at most every TOUCH_SECONDS.
+within that time (an open event stream ends then too); a key's `last_used_at` is written at
+most every TOUCH_SECONDS.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from typing import Annotated
@@ -47,35 +48,54 @@ class Snapshot:
 
 
 class KeyCache:
-    """Every key (revoked ones too, to say so), re-read at most every `ttl` seconds."""
+    """Every key (revoked ones too, to say so), re-read at most every `ttl` seconds.
+
+    No lock is held while the index is read: one refresh runs at a time (single flight),
+    and while it runs, callers use the previous keys unless those are over two `ttl`s old
+    (then they wait for the refresh). A slow index therefore never queues requests behind
+    a lock, and a revoked key is refused within `ttl` plus one read of the keys."""
 
     def __init__(self, engine: Engine, ttl: float = CACHE_SECONDS) -> None:
         self.engine, self.ttl = engine, ttl
-        self._snapshot = Snapshot({}, False)
+        self._snapshot: Snapshot | None = None
         self._loaded_at = float("-inf")
-        self._lock = threading.Lock()
+        self._refresh: asyncio.Task[Snapshot] | None = None
         self._touched: dict[str, float] = {}
 
-    def _fresh(self) -> bool:
-        return time.monotonic() - self._loaded_at < self.ttl
+    def _age(self) -> float:
+        return time.monotonic() - self._loaded_at
 
-    def _load(self) -> Snapshot:
-        with self._lock:  # one reader at a time; the others then find it fresh
-            if not self._fresh():
-                try:
-                    with self.engine.connect() as conn:
-                        keys = {k.key_id: k for k in list_keys(conn)}
-                except SQLAlchemyError as exc:
-                    raise TransientError(f"API keys cannot be read: {exc}") from exc
-                self._snapshot = Snapshot(keys, any(k.active for k in keys.values()))
-                self._loaded_at = time.monotonic()
-            return self._snapshot
+    def _read(self) -> Snapshot:
+        try:
+            with self.engine.connect() as conn:
+                keys = {k.key_id: k for k in list_keys(conn)}
+        except SQLAlchemyError as exc:
+            raise TransientError(f"API keys cannot be read: {exc}") from exc
+        return Snapshot(keys, any(k.active for k in keys.values()))
+
+    async def _reload(self) -> Snapshot:
+        started = time.monotonic()
+        snap = await run_in_threadpool(self._read)
+        if started >= self._loaded_at:  # never replace newer keys with older ones
+            self._snapshot, self._loaded_at = snap, started
+        return snap
+
+    def _refreshing(self) -> asyncio.Task[Snapshot]:
+        task = self._refresh
+        if task is None or task.done() or task.get_loop() is not asyncio.get_running_loop():
+            task = self._refresh = asyncio.ensure_future(self._reload())
+            task.add_done_callback(_retrieve)  # a failed refresh is reported to its waiters
+        return task
 
     async def snapshot(self) -> Snapshot:
-        """The keys as of at most `ttl` seconds ago."""
-        if self._fresh():
+        """The keys as of at most `ttl` seconds ago (2 `ttl` while a refresh is running)."""
+        age = self._age()
+        if self._snapshot is not None and age < self.ttl:
             return self._snapshot
-        return await run_in_threadpool(self._load)
+        task = self._refreshing()
+        if self._snapshot is not None and age < 2 * self.ttl:
+            return self._snapshot
+        return await asyncio.shield(task)
 
     async def touch(self, key: ApiKey) -> None:
         """Write `last_used_at` when the stored one is over TOUCH_SECONDS old."""
@@ -87,6 +107,17 @@ class KeyCache:
             await run_in_threadpool(touch_key, self.engine, key.key_id, now)
         except SQLAlchemyError as exc:  # bookkeeping only: never refuse a request for it
             log.warning("could not record the use of API key %s: %s", key.key_id, exc)
+
+
+def _retrieve(task: asyncio.Task[Snapshot]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+def still_allowed(snap: Snapshot, key: ApiKey, scope: Scope) -> bool:
+    """True while `key` exists, is not revoked and has `scope` (for long-lived streams)."""
+    current = snap.keys.get(key.key_id)
+    return current is not None and current.active and current.allows(scope)
 
 
 def presented_key(

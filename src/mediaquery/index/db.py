@@ -5,6 +5,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,20 +16,41 @@ from sqlalchemy import Connection, Engine, Pool, create_engine, event
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout for many processes."""
+@dataclass(frozen=True, slots=True)
+class PoolLimits:
+    """Connections a process keeps (`size`), may add for a while (`overflow`), and how long
+    a caller waits for one before the pool raises sqlalchemy's TimeoutError (`timeout`)."""
+
+    size: int
+    overflow: int
+    timeout: float
+
+    def kwargs(self) -> dict[str, Any]:
+        return {"pool_size": self.size, "max_overflow": self.overflow,
+                "pool_timeout": self.timeout}  # fmt: skip
+
+
+def make_engine(url: str, pool: PoolLimits | None = None) -> Engine:
+    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout for many processes.
+
+    `pool` sizes the connection pool (the API server's, from `api.db_slots`); without it
+    SQLAlchemy's defaults apply (5 connections, 10 more for a while, 30 s wait)."""
+    limits = pool.kwargs() if pool is not None else {}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        else:
+            limits = {}  # one in-memory database per connection: no pool to size
+        args = {"timeout": 30, "check_same_thread": False}
+        engine = create_engine(url, connect_args=args, **limits)
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN; take it over so writes lock up-front
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     if url.startswith(("postgresql://", "postgres://")):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]  # the driver we ship
-    engine = create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True, **limits)
     # An engine nobody disposes (a short CLI command) still closes its server connections
     # when it is collected, instead of leaving that to each connection's garbage collection.
     pools = [engine.pool]

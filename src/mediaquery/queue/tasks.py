@@ -23,6 +23,7 @@ from mediaquery.index.findings import UNAVAILABLE, save_findings
 from mediaquery.notify import events
 from mediaquery.queue import jobs
 from mediaquery.queue.jobs import Job
+from mediaquery.thumbnails import save_decoded
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,10 @@ def _decode(ctx: Context, w: _Work) -> bool:
         record_failure(ctx, w.job, exc.message, retry=False)
         return False
     w.image, w.width, w.height = decoded.image, decoded.width, decoded.height
+    try:  # the pixels are decoded now: make the thumbnail too, so the API need not
+        save_decoded(ctx.settings, w.job.etag, decoded)
+    except OSError as exc:
+        log.warning("no thumbnail for %s: %s", name, exc)
     return True
 
 

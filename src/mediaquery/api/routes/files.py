@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
 
 import mediaquery.api.convertors  # noqa: F401 - registers the {name:name} convertor
+from mediaquery.api.admission import release_slot
 from mediaquery.api.deps import CtxDep
 from mediaquery.api.items import resolve
 from mediaquery.api.object_stream import stream_object
@@ -18,7 +19,7 @@ from mediaquery.context import Context
 from mediaquery.errors import Conflict
 from mediaquery.index.repo import MediaRow
 from mediaquery.storage.local import LocalStorage
-from mediaquery.thumbnails import thumbnail_path
+from mediaquery.thumbnails import thumbnail_file
 
 router = APIRouter(prefix="/v1/media", tags=["files"])
 
@@ -53,6 +54,7 @@ def _local_file(storage: LocalStorage, row: MediaRow) -> Path:
 async def original(ctx: CtxDep, request: Request, name: str, v: VersionQ = None) -> Response:
     """The original object as uploaded, with its content type; Range requests are answered."""
     found = await run_in_threadpool(_find, ctx, name, "file")
+    release_slot(request)  # the bytes need no connection
     if isinstance(found, JSONResponse):
         return found
     if not isinstance(ctx.storage, LocalStorage):  # a remote bucket: stream it through
@@ -72,12 +74,15 @@ async def original(ctx: CtxDep, request: Request, name: str, v: VersionQ = None)
 
 
 @router.get("/{name:name}/thumbnail", response_class=FileResponse, response_model=None)
-async def thumbnail(ctx: CtxDep, name: str, v: VersionQ = None) -> FileResponse | JSONResponse:
+async def thumbnail(
+    ctx: CtxDep, request: Request, name: str, v: VersionQ = None
+) -> FileResponse | JSONResponse:
     """A JPEG thumbnail (longer side 320): the upright image, or a video's poster frame."""
     found = await run_in_threadpool(_find, ctx, name, "thumbnail")
+    release_slot(request)  # making a thumbnail needs no connection
     if isinstance(found, JSONResponse):
         return found
-    path = await run_in_threadpool(thumbnail_path, ctx, found)
+    path = await thumbnail_file(ctx, found)
     return FileResponse(
         path, media_type="image/jpeg", headers={"Cache-Control": _cache_control(found, v)}
     )

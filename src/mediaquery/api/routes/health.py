@@ -2,29 +2,60 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
-from sqlalchemy import text
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.routing import BaseRoute, Match, Mount
 
-from mediaquery.api.deps import ConnDep
 from mediaquery.context import Context
+from mediaquery.errors import TransientError
 from mediaquery.index.query import status_counts
 from mediaquery.queue import jobs
 
 router = APIRouter(tags=["health"])
 
 
+class IndexProbe:
+    """Whether the index answered lately: checked at most every `every` seconds, by one
+    request at a time, in a thread of its own, so /healthz never waits behind the requests
+    that use the index (api/admission.py) nor for a busy thread pool."""
+
+    def __init__(self, engine: Engine, every: float = 2.0) -> None:
+        self.engine, self.every = engine, every
+        self._ok_at = float("-inf")
+        self._limiter = anyio.CapacityLimiter(1)
+
+    def _select_1(self) -> None:
+        if time.monotonic() - self._ok_at < self.every:
+            return  # another request checked while this one waited for the limiter
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        self._ok_at = time.monotonic()
+
+    async def check(self) -> None:
+        """Raise TransientError (503) when the index does not answer."""
+        if time.monotonic() - self._ok_at < self.every:
+            return
+        try:
+            await anyio.to_thread.run_sync(self._select_1, limiter=self._limiter)
+        except SQLAlchemyError as exc:
+            raise TransientError(f"The index does not answer: {exc}") from exc
+
+
 @router.get("/healthz")
-def healthz(conn: ConnDep) -> dict[str, str]:
-    """Liveness: the process answers and the index is reachable."""
-    conn.execute(text("SELECT 1"))
+async def healthz(request: Request) -> dict[str, str]:
+    """Liveness: the process answers and the index answered within the last 2 s."""
+    await request.app.state.index_probe.check()
     return {"status": "ok"}
 
 
