@@ -27,7 +27,8 @@ def validate_name(name: str) -> str:
             raise InvalidName("Path segments starting with '.' are reserved for temporary files")
         if len(part.encode("utf-8")) > MAX_SEGMENT_BYTES:
             raise InvalidName(
-                f"Each '/'-separated part of a media name is at most {MAX_SEGMENT_BYTES} bytes"
+                f"Each '/'-separated part of a media name is at most {MAX_SEGMENT_BYTES} bytes; "
+                f"{part[:40]}… has {len(part.encode('utf-8'))}"
             )
     return name
 
