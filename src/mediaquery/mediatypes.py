@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from mediaquery.domain import MediaType
 
@@ -101,7 +102,7 @@ def _sniff_tiff(head: bytes) -> Sniffed:
 
 def _first_ifd(head: bytes) -> dict[int, int]:
     """Tag -> first value of the first TIFF directory, as far as `head` holds it."""
-    order = "little" if head[:2] == b"II" else "big"
+    order: Literal["little", "big"] = "little" if head[:2] == b"II" else "big"
     at = int.from_bytes(head[4:8], order)
     if at + 2 > len(head):
         return {}

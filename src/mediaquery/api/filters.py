@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query
 from pydantic import BeforeValidator
 
 from mediaquery.api.deps import CtxDep
+from mediaquery.errors import BadRequest
+from mediaquery.index.metadata import parse_near, parse_when
 from mediaquery.index.query import MediaFilter
+
+MetadataFilter = dict[str, Any]
+_NO_METADATA: MetadataFilter = {}
 
 
 def _casefold(value: object) -> object:
@@ -22,6 +27,42 @@ MAX_ID = 2**63 - 1  # the largest integer the index stores (64-bit signed)
 Confidence = Annotated[
     float | None, Query(ge=0, le=100, description="Only labels at or above this (0-100)")
 ]
+
+
+def metadata_filter(
+    taken_after: Annotated[
+        str | None, Query(description="Taken at or after: a date (2024-06-01) or date-time")
+    ] = None,
+    taken_before: Annotated[
+        str | None,
+        Query(description="Taken before: a date (that whole day is included) or date-time"),
+    ] = None,
+    camera: Annotated[
+        str | None, Query(description="Camera make, model or lens contains this (any case)")
+    ] = None,
+    place: Annotated[
+        str | None, Query(description="City, region or country name (any case)")
+    ] = None,
+    country: Annotated[
+        str | None,
+        Query(min_length=2, max_length=2, description="ISO 3166-1 alpha-2 country code, e.g. PT"),
+    ] = None,
+    near: Annotated[str | None, Query(description="lat,lon: within radius_km of it")] = None,
+    radius_km: Annotated[
+        float, Query(gt=0, le=20000, description="With near: the radius in km")
+    ] = 10.0,
+) -> MetadataFilter:
+    """The capture time, camera and place filters."""
+    if near is None and radius_km != 10.0:
+        raise BadRequest("radius_km needs near=lat,lon")
+    return {
+        "taken_after": parse_when(taken_after) if taken_after else None,
+        "taken_before": parse_when(taken_before, end=True) if taken_before else None,
+        "camera": camera or None,
+        "place": place or None,
+        "country": country,
+        "near": (*parse_near(near), radius_km) if near else None,
+    }
 
 
 def media_filter(
@@ -50,9 +91,11 @@ def media_filter(
     to_ms: Annotated[
         int | None, Query(ge=0, le=MAX_ID, description="With label: seen before (video)")
     ] = None,
+    where: Annotated[MetadataFilter, Depends(metadata_filter)] = _NO_METADATA,
 ) -> MediaFilter:
     """Which media a request asks about (every parameter narrows the result)."""
     return MediaFilter(
+        **where,
         prefix=prefix or None,
         type=type,
         labels=[x for x in label or [] if x],

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 # Bumped when extraction changes: `mediaquery reindex` then reads the files again.
@@ -36,7 +36,7 @@ class Metadata:
         """Seconds since the epoch; a time without offset is taken as UTC (documented)."""
         if self.taken is None:
             return None
-        aware = self.taken if self.taken.tzinfo else self.taken.replace(tzinfo=timezone.utc)
+        aware = self.taken if self.taken.tzinfo else self.taken.replace(tzinfo=UTC)
         return aware.timestamp()
 
     def camera(self) -> dict[str, str | None] | None:
@@ -85,7 +85,7 @@ def offset_tz(text: str | None) -> timezone | None:
     """`+03:00`, `-0500` or `Z` as a timezone; None when absent or malformed."""
     text = (text or "").strip()
     if text in ("Z", "z"):
-        return timezone.utc
+        return UTC
     digits = text[1:].replace(":", "")
     if len(text) < 3 or text[0] not in "+-" or not digits.isdigit() or len(digits) not in (2, 4):
         return None

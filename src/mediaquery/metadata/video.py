@@ -7,7 +7,7 @@ ISO 6709 string of `com.apple.quicktime.location.ISO6709` or `location` (©xyz, 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from mediaquery.metadata import Metadata, clean_text, offset_tz, valid_position
@@ -56,8 +56,8 @@ def parse_iso_time(text: str | None) -> datetime | None:
         taken = datetime.fromisoformat(match.group(1).replace(" ", "T")[:26])
     except ValueError:
         return None
-    tz = offset_tz(match.group(2)) if match.group(2) else timezone.utc
-    return taken.replace(tzinfo=tz or timezone.utc)
+    tz = offset_tz(match.group(2)) if match.group(2) else UTC
+    return taken.replace(tzinfo=tz or UTC)
 
 
 def parse_iso6709(text: str) -> tuple[float, float, float | None] | None:

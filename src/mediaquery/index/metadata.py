@@ -1,0 +1,193 @@
+"""Capture time, camera and place of media: stored, filtered on and counted (facets)."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ColumnElement, Connection, and_, delete, func, insert, select, update
+
+from mediaquery.errors import BadRequest
+from mediaquery.index.tables import analyses, media, place_terms
+from mediaquery.metadata import NAME, VERSION, Metadata
+
+if TYPE_CHECKING:
+    from mediaquery.index.query import MediaFilter
+
+# What a new content starts with (index/repo.upsert_media): nothing known yet.
+CLEARED: dict[str, Any] = dict(
+    meta=None, taken_at=None, taken_month=None, camera=None, country_code=None, lat=None, lon=None
+)
+EMPTY = {"taken_at": None, "camera": None, "location": None, "place": None}
+
+
+def save_metadata(conn: Connection, name: str, etag: str, meta: Metadata) -> bool:
+    """Replace the media's metadata and record that this extractor version read the file;
+    False, writing nothing, when the media was deleted or its content replaced."""
+    media_id = conn.execute(
+        select(media.c.id).where(media.c.name == name, media.c.etag == etag)
+    ).scalar()
+    if media_id is None:
+        return False
+    camera = " ".join(x for x in (meta.make, meta.model, meta.lens) if x).casefold() or None
+    place = meta.place or {}
+    month = meta.taken.year * 100 + meta.taken.month if meta.taken else None
+    conn.execute(update(media).where(media.c.id == media_id).values(
+        meta=meta.public(), taken_at=meta.taken_utc, taken_month=month, camera=camera,
+        country_code=(place.get("country_code") or "").upper() or None,
+        lat=meta.lat, lon=meta.lon))  # fmt: skip
+    conn.execute(delete(place_terms).where(place_terms.c.media_id == media_id))
+    terms = {v.casefold() for k, v in place.items() if v and k != "country_code"}
+    if terms:
+        conn.execute(insert(place_terms), [{"term": t, "media_id": media_id} for t in terms])
+    conn.execute(delete(analyses).where(analyses.c.media_id == media_id,
+                                        analyses.c.analyzer == NAME))  # fmt: skip
+    provenance = dict(analyzer=NAME, version=VERSION, etag=etag, ran_at=time.time())
+    conn.execute(insert(analyses).values(media_id=media_id, duration_ms=0.0, **provenance))
+    return True
+
+
+def attach_metadata(conn: Connection, rows: Sequence[Any]) -> None:
+    """Set `metadata` (the item fields) on each row, all null where nothing is known."""
+    if not rows:
+        return
+    ids = [r.id for r in rows]
+    found = dict(conn.execute(select(media.c.id, media.c.meta).where(media.c.id.in_(ids))).all())
+    for r in rows:
+        r.metadata = {**EMPTY, **(found.get(r.id) or {})}
+
+
+def has_metadata_filter(f: MediaFilter) -> bool:
+    """Whether `f` narrows by capture time, camera or place."""
+    return any(
+        v is not None for v in (f.taken_after, f.taken_before, f.camera, f.place, f.country, f.near)
+    )
+
+
+def metadata_conditions(f: MediaFilter, by_time: bool = True) -> list[ColumnElement[bool]]:
+    """The conditions of `f` on capture time, camera and place. Without `by_time` the time
+    range is tested per item rather than read from its index (SQLite: a wide range)."""
+    conds: list[ColumnElement[bool]] = []
+    t = media.c.taken_at if by_time else media.c.taken_at + 0
+    if f.taken_after is not None:
+        conds.append(t >= f.taken_after)
+    if f.taken_before is not None:
+        conds.append(t < f.taken_before)
+    if f.camera:
+        pattern = (
+            "%"
+            + f.camera.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            + "%"
+        )
+        conds.append(media.c.camera.like(pattern, escape="\\"))
+    if f.place:
+        conds.append(place_condition(f.place))
+    if f.country:
+        conds.append(media.c.country_code == f.country.strip().upper())
+    if f.near is not None:
+        conds.append(near_condition(*f.near))
+    return conds
+
+
+def parse_when(value: str, end: bool = False) -> float:
+    """A date (`2024-06-01`, the whole day) or date-time (offset optional: UTC) as UTC seconds."""
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            return moment.timestamp() + (86400 if end else 0)
+        if len(value) > 19 and value[-6] == " ":  # an unencoded `+` of the offset
+            value = value[:-6] + "+" + value[-5:]
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise BadRequest(f"Not a date or date-time (ISO 8601): {value!r}") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def parse_near(value: str) -> tuple[float, float]:
+    """`lat,lon` in degrees."""
+    try:
+        lat, lon = (float(x) for x in value.split(","))
+    except ValueError as exc:
+        raise BadRequest("near takes lat,lon in degrees, e.g. near=38.72,-9.14") from exc
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise BadRequest("near is out of range: lat -90..90, lon -180..180")
+    return lat, lon
+
+
+def near_condition(lat: float, lon: float, radius_km: float) -> ColumnElement[bool]:
+    """Within `radius_km` of (lat, lon): a box on the lat index, then an equirectangular
+    distance test (within 0.5% of the great-circle distance for radii up to a few 100 km)."""
+    dlat = radius_km / 111.195
+    cos = max(math.cos(math.radians(lat)), 1e-6)
+    dlon = min(dlat / cos, 360.0)
+    box = [media.c.lat.between(lat - dlat, lat + dlat), media.c.lon.is_not(None)]
+    dx = (media.c.lon - lon) * cos
+    # the longitude difference wrapped across the antimeridian
+    wrapped = (func.abs(media.c.lon - lon) - 360) * cos
+    dy = media.c.lat - lat
+    within = (dx * dx + dy * dy <= dlat * dlat) | (wrapped * wrapped + dy * dy <= dlat * dlat)
+    if dlon < 180:
+        return and_(*box, within)
+    return and_(*box)
+
+
+def place_condition(name: str) -> ColumnElement[bool]:
+    """Media whose city, region or country is `name` (any case)."""
+    term = name.strip().casefold()
+    return media.c.id.in_(select(place_terms.c.media_id).where(place_terms.c.term == term))
+
+
+def time_facets(conn: Connection, conds: Sequence[ColumnElement[bool]]) -> list[dict[str, Any]]:
+    """Matching media per year and month of their local capture time, newest first."""
+    month = media.c.taken_month
+    q = (
+        select(month, func.count())
+        .where(month.is_not(None), *conds)
+        .group_by(month)
+        .order_by(month.desc())
+    )
+    years: dict[int, dict[str, Any]] = {}
+    for ym, n in conn.execute(q):
+        year = years.setdefault(ym // 100, {"year": ym // 100, "count": 0, "months": []})
+        year["count"] += n
+        year["months"].append({"month": f"{ym // 100:04d}-{ym % 100:02d}", "count": n})
+    return list(years.values())
+
+
+def place_facets(
+    conn: Connection, conds: Sequence[ColumnElement[bool]], limit: int = 100
+) -> dict[str, list[dict[str, Any]]]:
+    """Matching media per country and per city (with region and country), most first."""
+    code = media.c.country_code
+    country = media.c.meta["place"]["country"].as_string()
+    countries = (
+        select(code, func.max(country), func.count())
+        .where(code.is_not(None), *conds)
+        .group_by(code)
+        .order_by(func.count().desc(), code)
+        .limit(limit)
+    )
+    by_country = [
+        {"country_code": c, "country": name, "count": n} for c, name, n in conn.execute(countries)
+    ]
+    city = media.c.meta["place"]["city"].as_string()
+    region = media.c.meta["place"]["region"].as_string()
+    cities = (
+        select(city, region, code, func.count())
+        .where(code.is_not(None), *conds)
+        .group_by(city, region, code)
+        .order_by(func.count().desc(), city)
+        .limit(limit)
+    )
+    by_city = [
+        {"city": c, "region": r, "country_code": cc, "count": n}
+        for c, r, cc, n in conn.execute(cities)
+        if c
+    ]
+    return {"countries": by_country, "cities": by_city}
