@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from mq_camera import CAMERA, dng_bytes, exif_jpeg, located_video
 from mediaquery.domain import MediaType
 from mediaquery.metadata.extract import extract
 from mediaquery.metadata.video import parse_iso6709
+from mq_camera import CAMERA, dng_bytes, exif_jpeg, located_video
 
 
 def _write(tmp_path: Path, name: str, data: bytes) -> Path:

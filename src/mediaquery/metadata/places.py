@@ -8,6 +8,7 @@ import threading
 from typing import Any
 
 MAX_KM = 50.0  # farther than this from any town (at sea, in a desert): no place
+CANDIDATES = 10
 _lock = threading.Lock()
 _loaded: Any = None
 
@@ -23,14 +24,27 @@ def _geocoder() -> Any:
 
 
 def place_of(lat: float, lon: float) -> dict[str, str | None] | None:
-    """{city, region, country, country_code} of the nearest town within MAX_KM, else None."""
-    found = _geocoder().query([(lat, lon)])[0]
-    if distance_km(lat, lon, found["latitude"], found["longitude"]) > MAX_KM:
+    """{city, region, country, country_code} of the town the point is in, within MAX_KM.
+
+    GeoNames also lists a city's quarters ("Intendente" in Lisbon): of the nearest places,
+    the most populous one whose extent (growing with its population) reaches the point wins,
+    so a photo in central Lisbon is in Lisbon, and one in a village stays in the village."""
+    data = _geocoder()
+    _, indices = data._tree.query([(lat, lon)], k=CANDIDATES)
+    found, best = None, -1
+    for i in indices[0]:
+        loc = data._locations[i]
+        d = distance_km(lat, lon, loc["latitude"], loc["longitude"])
+        reach = max(math.sqrt(loc.get("population") or 0) / 100, 1.0)
+        if d <= MAX_KM and (found is None or d <= reach) and loc.get("population", 0) > best:
+            found, best = loc, loc.get("population", 0)
+    if found is None:
         return None
+    country = data._countries.get(found["country_code"], "")
     return {
         "city": found.get("city") or None,
         "region": found.get("state") or None,
-        "country": found.get("country") or None,
+        "country": country or None,
         "country_code": found.get("country_code") or None,
     }
 
