@@ -11,12 +11,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from mq_camera import camera_file, dng_bytes, exif_jpeg, located_video
 from mediaquery.app import create_app
 from mediaquery.config import Settings
 from mediaquery.index.db import write_tx
 from mediaquery.index.tables import analyses, media
 from mediaquery.queue.worker import Worker
+from mq_camera import camera_file, dng_bytes, exif_jpeg, located_video
 
 
 @pytest.fixture
@@ -214,7 +214,7 @@ def test_reindex_fills_metadata_of_media_analysed_before_it_existed(
     _drain(api)
     item = api.get("/v1/media/old.heic").json()
     assert item["taken_at"] == "2023-04-27T19:44:18.732000"
-    assert {a["analyzer"] for a in item["analyses"]} == {"colour", "metadata"}
+    assert [a["analyzer"] for a in item["analyses"]] == ["colour"]
     assert _names(api, country="RU") == ["old.heic"]
     assert api.post("/v1/reindex", json={}).json()["queued"] == 0  # current: nothing to do
 

@@ -40,6 +40,7 @@ from mediaquery.index.tables import (
     video_chunks,
 )
 from mediaquery.index.text_search import delete_text
+from mediaquery.metadata import NAME as METADATA  # its provenance row: not an analyzer's
 
 
 @dataclass(slots=True)
@@ -206,7 +207,7 @@ def attach_analyses(conn: Connection, row: MediaRow) -> None:
     q = (
         select(analyses.c.analyzer, analyses.c.version, analyses.c.ran_at, analyses.c.duration_ms,
                analyses.c.status, analyses.c.reason)
-        .where(analyses.c.media_id == row.id)
+        .where(analyses.c.media_id == row.id, analyses.c.analyzer != METADATA)
         .order_by(analyses.c.analyzer)
     )  # fmt: skip
     row.analyses = [{**r._mapping, "status": r.status or "done"} for r in conn.execute(q)]

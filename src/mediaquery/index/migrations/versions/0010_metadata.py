@@ -28,9 +28,9 @@ _COLUMNS: list[tuple[str, Any]] = [
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("media") as batch:
-        for name, kind in _COLUMNS:
-            batch.add_column(sa.Column(name, kind, nullable=True))
+    # Plain ALTER TABLE (no batch copy): a copy of media would cascade-delete its labels.
+    for name, kind in _COLUMNS:
+        op.add_column("media", sa.Column(name, kind, nullable=True))
     op.create_index("ix_media_taken", "media", [sa.text("taken_at DESC"), "name"])
     op.create_index("ix_media_taken_month", "media", ["taken_month"])
     op.create_index("ix_media_country", "media", ["country_code", "name"])
@@ -48,6 +48,5 @@ def downgrade() -> None:
     op.drop_table("place_terms")
     for index in ("ix_media_taken", "ix_media_taken_month", "ix_media_country", "ix_media_lat"):
         op.drop_index(index, "media")
-    with op.batch_alter_table("media") as batch:
-        for name, _ in reversed(_COLUMNS):
-            batch.drop_column(name)
+    for name, _ in reversed(_COLUMNS):
+        op.drop_column("media", name)  # SQLite >= 3.35 drops a column in place
