@@ -1,5 +1,5 @@
 """Real phone and camera files (tests/data/camera), and files written with real libraries for
-the edge cases: EXIF by piexif, a DNG by pidng, a video with an ISO 6709 location by PyAV."""
+the edge cases: EXIF by piexif, a DNG by tifffile, a video with an ISO 6709 location by PyAV."""
 
 from __future__ import annotations
 
@@ -72,37 +72,30 @@ def exif_jpeg(
 
 
 def dng_bytes(tmp: Path, width: int = 96, height: int = 64) -> bytes:
-    """A real DNG (pidng): a 12-bit RGGB mosaic, camera make/model and capture time."""
-    from pidng.core import RAW2DNG, DNGTags, Tag
-    from pidng.defs import (
-        CalibrationIlluminant,
-        CFAPattern,
-        DNGVersion,
-        Orientation,
-        PhotometricInterpretation,
-    )
+    """A real DNG, written by tifffile: a 12-bit RGGB mosaic with the DNG tags LibRaw needs,
+    camera make/model and a capture time."""
+    import tifffile
 
     yy, xx = np.mgrid[0:height, 0:width]
     mosaic = ((xx * 40 + yy * 20) % 4096).astype(np.uint16)
-    t = DNGTags()
-    for tag, value in [
-        (Tag.ImageWidth, width), (Tag.ImageLength, height), (Tag.TileWidth, width),
-        (Tag.TileLength, height), (Tag.Orientation, Orientation.Horizontal),
-        (Tag.PhotometricInterpretation, PhotometricInterpretation.Color_Filter_Array),
-        (Tag.SamplesPerPixel, 1), (Tag.BitsPerSample, 12), (Tag.CFARepeatPatternDim, [2, 2]),
-        (Tag.CFAPattern, CFAPattern.RGGB), (Tag.BlackLevel, 0), (Tag.WhiteLevel, 4095),
-        (Tag.ColorMatrix1, [[int(i % 4 == 0), 1] for i in range(9)]),  # identity
-        (Tag.CalibrationIlluminant1, CalibrationIlluminant.D65),
-        (Tag.AsShotNeutral, [[1, 1], [1, 1], [1, 1]]), (Tag.BaselineExposure, [[0, 1]]),
-        (Tag.Make, "Raspberry Pi"), (Tag.Model, "HQ Camera"),
-        (Tag.DNGVersion, DNGVersion.V1_4), (Tag.DNGBackwardVersion, DNGVersion.V1_2),
-        (Tag.DateTimeOriginal, "2024:06:01 10:20:30"),
-    ]:  # fmt: skip
-        t.set(tag, value)
-    converter = RAW2DNG()
-    converter.options(t, path="", compress=False)
-    converter.convert(mosaic, filename=str(tmp / "raw"))
-    return (tmp / "raw.dng").read_bytes()
+    identity = tuple(x for i in range(9) for x in (int(i % 4 == 0), 1))
+    tags = [
+        (33421, "H", 2, (2, 2)),  # CFARepeatPatternDim
+        (33422, "B", 4, (0, 1, 1, 2)),  # CFAPattern: RGGB
+        (50706, "B", 4, (1, 4, 0, 0)),  # DNGVersion
+        (50707, "B", 4, (1, 2, 0, 0)),  # DNGBackwardVersion
+        (50708, "s", 0, "Raspberry Pi HQ Camera"),  # UniqueCameraModel
+        (50717, "H", 1, 4095),  # WhiteLevel
+        (50721, "2i", 9, identity),  # ColorMatrix1
+        (50778, "H", 1, 21),  # CalibrationIlluminant1: D65
+        (50728, "2I", 3, (1, 1, 1, 1, 1, 1)),  # AsShotNeutral
+        (271, "s", 0, "Raspberry Pi"),  # Make
+        (272, "s", 0, "HQ Camera"),  # Model
+        (36867, "s", 0, "2024:06:01 10:20:30"),  # DateTimeOriginal
+    ]
+    path = tmp / "raw.dng"
+    tifffile.imwrite(path, mosaic, photometric=32803, extratags=tags, metadata=None)
+    return path.read_bytes()
 
 
 def located_video(tmp: Path, fmt: str = "mp4", location: str = "+38.7223-009.1393+012.0/") -> bytes:
