@@ -8,8 +8,7 @@ from fastapi import Depends, Query
 from pydantic import BeforeValidator
 
 from mediaquery.api.deps import CtxDep
-from mediaquery.errors import BadRequest
-from mediaquery.index.metadata import parse_near, parse_when
+from mediaquery.index.metadata import metadata_fields
 from mediaquery.index.query import MediaFilter
 
 MetadataFilter = dict[str, Any]
@@ -35,7 +34,7 @@ def metadata_filter(
     ] = None,
     taken_before: Annotated[
         str | None,
-        Query(description="Taken before: a date (that whole day is included) or date-time"),
+        Query(description="Taken before: a date-time, or a date (that whole day included)"),
     ] = None,
     camera: Annotated[
         str | None, Query(description="Camera make, model or lens contains this (any case)")
@@ -44,25 +43,15 @@ def metadata_filter(
         str | None, Query(description="City, region or country name (any case)")
     ] = None,
     country: Annotated[
-        str | None,
-        Query(min_length=2, max_length=2, description="ISO 3166-1 alpha-2 country code, e.g. PT"),
+        str | None, Query(description="ISO 3166-1 alpha-2 country code, e.g. PT")
     ] = None,
     near: Annotated[str | None, Query(description="lat,lon: within radius_km of it")] = None,
     radius_km: Annotated[
-        float, Query(gt=0, le=20000, description="With near: the radius in km")
-    ] = 10.0,
+        float | None, Query(description="With near: the radius in km (default 10)")
+    ] = None,
 ) -> MetadataFilter:
     """The capture time, camera and place filters."""
-    if near is None and radius_km != 10.0:
-        raise BadRequest("radius_km needs near=lat,lon")
-    return {
-        "taken_after": parse_when(taken_after) if taken_after else None,
-        "taken_before": parse_when(taken_before, end=True) if taken_before else None,
-        "camera": camera or None,
-        "place": place or None,
-        "country": country,
-        "near": (*parse_near(near), radius_km) if near else None,
-    }
+    return metadata_fields(taken_after, taken_before, camera, place, country, near, radius_km)
 
 
 def media_filter(

@@ -92,6 +92,35 @@ def metadata_conditions(f: MediaFilter, by_time: bool = True) -> list[ColumnElem
     return conds
 
 
+def metadata_fields(
+    taken_after: str | None = None,
+    taken_before: str | None = None,
+    camera: str | None = None,
+    place: str | None = None,
+    country: str | None = None,
+    near: str | None = None,
+    radius_km: float | None = None,
+) -> dict[str, Any]:
+    """MediaFilter fields from the API's and CLI's text values; BadRequest when malformed."""
+    if near is None and radius_km is not None:
+        raise BadRequest("radius_km needs near=lat,lon")
+    if radius_km is not None and not 0 < radius_km <= 20000:
+        raise BadRequest("radius_km must be above 0 and at most 20000")
+    if country is not None and not (len(country) == 2 and country.isalpha()):
+        raise BadRequest("country takes an ISO 3166-1 alpha-2 code, e.g. PT")
+    return {
+        "taken_after": parse_when(taken_after) if taken_after else None,
+        "taken_before": parse_when(taken_before, end=True) if taken_before else None,
+        "camera": camera or None,
+        "place": place or None,
+        "country": country or None,
+        "near": (*parse_near(near), radius_km or DEFAULT_RADIUS_KM) if near else None,
+    }
+
+
+DEFAULT_RADIUS_KM = 10.0
+
+
 def parse_when(value: str, end: bool = False) -> float:
     """A date (`2024-06-01`, the whole day) or date-time (offset optional: UTC) as UTC seconds."""
     try:
