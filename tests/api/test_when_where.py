@@ -161,6 +161,9 @@ def test_time_and_place_facets(library: TestClient) -> None:
     assert {"city": "Porto", "region": "Porto", "country_code": "PT", "count": 1} in places[
         "cities"
     ]
+    cameras = library.get("/v1/facets/cameras").json()["cameras"]
+    assert cameras[0] == {"make": "FUJIFILM", "model": "X100V", "count": 2}
+    assert {"make": "Apple", "model": "iPhone XS", "count": 1} in cameras and len(cameras) == 6
     only_pt = library.get("/v1/facets/time", params={"country": "PT"}).json()["years"]
     assert only_pt == [{"year": 2024, "count": 2, "months": [{"month": "2024-06", "count": 2}]}]
 

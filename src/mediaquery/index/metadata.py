@@ -220,3 +220,19 @@ def place_facets(
         if c
     ]
     return {"countries": by_country, "cities": by_city}
+
+
+def camera_facets(
+    conn: Connection, conds: Sequence[ColumnElement[bool]], limit: int = 100
+) -> list[dict[str, Any]]:
+    """Matching media per camera make and model, most first."""
+    make = media.c.meta["camera"]["make"].as_string()
+    model = media.c.meta["camera"]["model"].as_string()
+    q = (
+        select(make, model, func.count())
+        .where(media.c.camera.is_not(None), *conds)
+        .group_by(make, model)
+        .order_by(func.count().desc(), make, model)
+        .limit(limit)
+    )
+    return [{"make": a, "model": b, "count": n} for a, b, n in conn.execute(q)]

@@ -1,5 +1,5 @@
-"""Time and place facets: how many matching media were taken in each year and month, and in
-each country and city."""
+"""Time, place and camera facets: how many matching media were taken in each year and month,
+in each country and city, and with each camera."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from mediaquery.api.deps import ConnDep
 from mediaquery.api.filters import FilterDep
-from mediaquery.index.metadata import place_facets, time_facets
+from mediaquery.index.metadata import camera_facets, place_facets, time_facets
 from mediaquery.index.query import _conditions
 
 router = APIRouter(prefix="/v1/facets", tags=["facets"])
@@ -29,3 +29,13 @@ def places(
 ) -> dict[str, Any]:
     """Matching media per country and per city, most first."""
     return place_facets(conn, _conditions(f, conn.dialect.name, f.labels), limit)
+
+
+@router.get("/cameras")
+def cameras(
+    conn: ConnDep,
+    f: FilterDep,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Most cameras")] = 100,
+) -> dict[str, Any]:
+    """Matching media per camera make and model, most first."""
+    return {"cameras": camera_facets(conn, _conditions(f, conn.dialect.name, f.labels), limit)}
