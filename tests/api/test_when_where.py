@@ -231,3 +231,20 @@ def test_video_time_and_location_from_its_container(
     assert item["taken_at"] == "2024-06-01T10:20:30+00:00"
     assert item["location"] == {"lat": 38.7223, "lon": -9.1393, "alt": 12.0}
     assert item["place"]["country_code"] == "PT" and item["video"]["duration_ms"] == 1000
+
+
+def test_filters_matching_many_are_tested_per_item_with_the_same_answer(
+    library: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite walks the name order and tests each item when a time range or place matches
+    # more than SELECTIVE media; with SELECTIVE at 1 these small ones take that path too
+    queries = [
+        {"taken_after": "2016-01-01"},
+        {"taken_before": "2024-06-02", "prefix": "trip/"},
+        {"place": "portugal"},
+        {"place": "porto", "taken_after": "2024-06-02"},
+    ]
+    before = [_names(library, **q) for q in queries]
+    monkeypatch.setattr("mediaquery.index.query.SELECTIVE", 1)
+    assert [_names(library, **q) for q in queries] == before
+    assert before[2] == ["trip/lisbon.jpg", "trip/porto.jpg"] and before[3] == ["trip/porto.jpg"]

@@ -5,10 +5,23 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Connection, and_, delete, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 
 from mediaquery.errors import BadRequest
 from mediaquery.index.tables import analyses, media, place_terms
@@ -67,11 +80,49 @@ def has_metadata_filter(f: MediaFilter) -> bool:
     )
 
 
-def metadata_conditions(f: MediaFilter, by_time: bool = True) -> list[ColumnElement[bool]]:
-    """The conditions of `f` on capture time, camera and place. Without `by_time` the time
-    range is tested per item rather than read from its index (SQLite: a wide range)."""
+@dataclass(frozen=True, slots=True)
+class Drive:
+    """Which metadata filters SQLite should read from their index (few matches) rather than
+    test per item in page order (many matches: reading and sorting them all costs seconds)."""
+
+    time: bool = True
+    place: bool = True
+
+
+INDEXED = Drive()
+
+
+def plan_drive(conn: Connection, f: MediaFilter, order: str, few: int) -> Drive:
+    """SQLite keeps no per-value statistics: count up to `few` matches of the time range and
+    the place to choose. PostgreSQL chooses from its statistics."""
+    if conn.dialect.name != "sqlite":
+        return INDEXED
+    t = media.c.taken_at
+    by_time = True
+    if order != "taken" and (f.taken_after is not None or f.taken_before is not None):
+        bounds: list[ColumnElement[bool]] = (
+            [t >= f.taken_after] if f.taken_after is not None else [t.is_not(None)]
+        )
+        if f.taken_before is not None:
+            bounds.append(t < f.taken_before)
+        by_time = _fewer(conn, select(literal(1)).where(*bounds), few)
+    by_place = True
+    if f.place:
+        term = f.place.strip().casefold()
+        by_place = _fewer(conn, select(literal(1)).where(place_terms.c.term == term), few)
+    return Drive(by_time, by_place)
+
+
+def _fewer(conn: Connection, q: Select[Any], few: int) -> bool:
+    counted = select(func.count()).select_from(q.limit(few).subquery())
+    return conn.execute(counted).scalar_one() < few
+
+
+def metadata_conditions(f: MediaFilter, drive: Drive | None = None) -> list[ColumnElement[bool]]:
+    """The conditions of `f` on capture time, camera and place, driven as `drive` says."""
+    drive = drive or INDEXED
     conds: list[ColumnElement[bool]] = []
-    t = media.c.taken_at if by_time else media.c.taken_at + 0
+    t = media.c.taken_at if drive.time else media.c.taken_at + 0
     if f.taken_after is not None:
         conds.append(t >= f.taken_after)
     if f.taken_before is not None:
@@ -84,7 +135,7 @@ def metadata_conditions(f: MediaFilter, by_time: bool = True) -> list[ColumnElem
         )
         conds.append(media.c.camera.like(pattern, escape="\\"))
     if f.place:
-        conds.append(place_condition(f.place))
+        conds.append(place_condition(f.place, drive.place))
     if f.country:
         conds.append(media.c.country_code == f.country.strip().upper())
     if f.near is not None:
@@ -166,10 +217,13 @@ def near_condition(lat: float, lon: float, radius_km: float) -> ColumnElement[bo
     return and_(*box)
 
 
-def place_condition(name: str) -> ColumnElement[bool]:
-    """Media whose city, region or country is `name` (any case)."""
+def place_condition(name: str, drive: bool = True) -> ColumnElement[bool]:
+    """Media whose city, region or country is `name` (any case): read from place_terms first
+    (`drive`), or tested per item."""
     term = name.strip().casefold()
-    return media.c.id.in_(select(place_terms.c.media_id).where(place_terms.c.term == term))
+    if drive:
+        return media.c.id.in_(select(place_terms.c.media_id).where(place_terms.c.term == term))
+    return exists().where(place_terms.c.term == term, place_terms.c.media_id == media.c.id)
 
 
 def time_facets(conn: Connection, conds: Sequence[ColumnElement[bool]]) -> list[dict[str, Any]]:

@@ -25,7 +25,14 @@ from sqlalchemy import (
 
 from mediaquery.errors import BadRequest, InvalidCursor
 from mediaquery.index.label_counts import counted_facets, is_countable
-from mediaquery.index.metadata import attach_metadata, has_metadata_filter, metadata_conditions
+from mediaquery.index.metadata import (
+    INDEXED,
+    Drive,
+    attach_metadata,
+    has_metadata_filter,
+    metadata_conditions,
+    plan_drive,
+)
 from mediaquery.index.repo import MEDIA_COLUMNS, MediaRow, attach_labels, media_row
 from mediaquery.index.tables import label_terms, labels, media, moderation_labels
 from mediaquery.index.text_search import sqlite_matches_at_least, text_condition
@@ -126,9 +133,9 @@ def _conditions(
     dialect: str,
     selective: Collection[str] = (),
     common_text: bool = False,
-    by_time: bool = True,
+    drive: Drive = INDEXED,
 ) -> list[ColumnElement[bool]]:
-    conds: list[ColumnElement[bool]] = metadata_conditions(f, by_time)
+    conds: list[ColumnElement[bool]] = metadata_conditions(f, drive)
     if f.text:
         conds.append(text_condition(dialect, f.text, drive=not common_text))
     if f.moderation:
@@ -238,9 +245,9 @@ def list_media(
 ) -> Page:
     """One page of media by name, newest first or by capture time (keyset paging), labels
     and metadata attached."""
-    by_time = order == "taken" or _few_in_time(conn, f)
+    drive = plan_drive(conn, f, order, SELECTIVE)
     conds = _conditions(
-        f, conn.dialect.name, _selective_labels(conn, f), _common_text(conn, f), by_time
+        f, conn.dialect.name, _selective_labels(conn, f), _common_text(conn, f), drive
     )
     position = decode_cursor(cursor, order) if cursor else None
     restore = _serial_plan(conn) if limit is not None else None
@@ -300,23 +307,6 @@ def _by_taken(
     if want is not None:
         q = q.limit(want - len(rows))
     return rows + [media_row(r) for r in conn.execute(q)]
-
-
-def _few_in_time(conn: Connection, f: MediaFilter) -> bool:
-    """SQLite: whether a capture-time range is narrow enough to read from its index and sort,
-    rather than walk the page order testing each item (as for labels, see SELECTIVE)."""
-    if f.taken_after is None and f.taken_before is None:
-        return True
-    if conn.dialect.name != "sqlite":
-        return True
-    t = media.c.taken_at
-    bounds: list[ColumnElement[bool]] = (
-        [t >= f.taken_after] if f.taken_after is not None else [t.is_not(None)]
-    )
-    if f.taken_before is not None:
-        bounds.append(t < f.taken_before)
-    first = select(literal(1)).where(*bounds).limit(SELECTIVE).subquery()
-    return conn.execute(select(func.count()).select_from(first)).scalar_one() < SELECTIVE
 
 
 def unfiltered(f: MediaFilter) -> bool:
