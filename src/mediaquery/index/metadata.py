@@ -85,7 +85,7 @@ class Drive:
     """Which metadata filters SQLite should read from their index (few matches) rather than
     test per item in page order (many matches: reading and sorting them all costs seconds)."""
 
-    time: bool = True
+    time: str = "index"  # index: read the range first; test: per item; plain: the planner's
     place: bool = True
 
 
@@ -97,20 +97,25 @@ def plan_drive(conn: Connection, f: MediaFilter, order: str, few: int) -> Drive:
     the place to choose. PostgreSQL chooses from its statistics."""
     if conn.dialect.name != "sqlite":
         return INDEXED
+    if order == "taken":  # the range is a stretch of the order's own index
+        return Drive("plain", _place_few(conn, f, few))
     t = media.c.taken_at
-    by_time = True
-    if order != "taken" and (f.taken_after is not None or f.taken_before is not None):
+    by_time = "index"
+    if f.taken_after is not None or f.taken_before is not None:
         bounds: list[ColumnElement[bool]] = (
             [t >= f.taken_after] if f.taken_after is not None else [t.is_not(None)]
         )
         if f.taken_before is not None:
             bounds.append(t < f.taken_before)
-        by_time = _fewer(conn, select(literal(1)).where(*bounds), few)
-    by_place = True
-    if f.place:
-        term = f.place.strip().casefold()
-        by_place = _fewer(conn, select(literal(1)).where(place_terms.c.term == term), few)
-    return Drive(by_time, by_place)
+        by_time = "index" if _fewer(conn, select(literal(1)).where(*bounds), few) else "test"
+    return Drive(by_time, _place_few(conn, f, few))
+
+
+def _place_few(conn: Connection, f: MediaFilter, few: int) -> bool:
+    if not f.place:
+        return True
+    term = f.place.strip().casefold()
+    return _fewer(conn, select(literal(1)).where(place_terms.c.term == term), few)
 
 
 def _fewer(conn: Connection, q: Select[Any], few: int) -> bool:
@@ -118,15 +123,23 @@ def _fewer(conn: Connection, q: Select[Any], few: int) -> bool:
     return conn.execute(counted).scalar_one() < few
 
 
-def metadata_conditions(f: MediaFilter, drive: Drive | None = None) -> list[ColumnElement[bool]]:
+def metadata_conditions(
+    f: MediaFilter, dialect: str, drive: Drive | None = None
+) -> list[ColumnElement[bool]]:
     """The conditions of `f` on capture time, camera and place, driven as `drive` says."""
     drive = drive or INDEXED
     conds: list[ColumnElement[bool]] = []
-    t = media.c.taken_at if drive.time else media.c.taken_at + 0
+    how = drive.time if dialect == "sqlite" else "plain"
+    t = media.c.taken_at + 0 if how == "test" else media.c.taken_at
+    span: list[ColumnElement[bool]] = []
     if f.taken_after is not None:
-        conds.append(t >= f.taken_after)
+        span.append(t >= f.taken_after)
     if f.taken_before is not None:
-        conds.append(t < f.taken_before)
+        span.append(t < f.taken_before)
+    if span and how == "index":  # SQLite: the range from its index, then the page order
+        conds.append(media.c.id.in_(select(media.c.id).where(*span)))
+    else:
+        conds.extend(span)
     if f.camera:
         pattern = (
             "%"

@@ -135,7 +135,7 @@ def _conditions(
     common_text: bool = False,
     drive: Drive = INDEXED,
 ) -> list[ColumnElement[bool]]:
-    conds: list[ColumnElement[bool]] = metadata_conditions(f, drive)
+    conds: list[ColumnElement[bool]] = metadata_conditions(f, dialect, drive)
     if f.text:
         conds.append(text_condition(dialect, f.text, drive=not common_text))
     if f.moderation:
