@@ -248,3 +248,18 @@ def test_filters_matching_many_are_tested_per_item_with_the_same_answer(
     monkeypatch.setattr("mediaquery.index.query.SELECTIVE", 1)
     assert [_names(library, **q) for q in queries] == before
     assert before[2] == ["trip/lisbon.jpg", "trip/porto.jpg"] and before[3] == ["trip/porto.jpg"]
+
+
+def test_place_and_camera_facets_of_many_matches_are_sampled(library: TestClient) -> None:
+    from mediaquery.index.metadata import camera_facets, place_facets
+
+    engine = library.app.state.ctx.engine  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        assert place_facets(conn, [])["sampled"] is False
+        few = place_facets(conn, [], sample=2)
+        cams = camera_facets(conn, [], sample=3)
+    assert few["sampled"] and few["counted_media"] == 2
+    assert sum(c["count"] for c in few["countries"]) == 2
+    assert cams["sampled"] and sum(c["count"] for c in cams["cameras"]) == 3
+    r = library.get("/v1/facets/places").json()
+    assert (r["sampled"], r["counted_media"]) == (False, None)

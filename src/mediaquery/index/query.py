@@ -295,7 +295,9 @@ def _by_taken(
         dated = [*conds, t.is_not(None)]
         if position is not None:
             at, name = position["t"], position["after"]
-            dated.append(or_(t < at, and_(t == at, media.c.name > name)))
+            # `t <= at` first: a range of the order's index (an OR alone made SQLite read
+            # every earlier item and sort them: 250 ms at page 10 of a million)
+            dated += [t <= at, or_(t < at, media.c.name > name)]
         q = select(*MEDIA_COLUMNS).where(*dated).order_by(t.desc(), media.c.name)
         rows = [media_row(r) for r in conn.execute(q if want is None else q.limit(want))]
     if want is not None and len(rows) >= want:

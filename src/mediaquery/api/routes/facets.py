@@ -27,7 +27,8 @@ def places(
     f: FilterDep,
     limit: Annotated[int, Query(ge=1, le=1000, description="Most countries and cities")] = 100,
 ) -> dict[str, Any]:
-    """Matching media per country and per city, most first."""
+    """Matching media per country and per city, most first. With more than 5,000 matches,
+    counts of the first 5,000 the index reaches (`sampled` true, `counted_media` 5000)."""
     return place_facets(conn, _conditions(f, conn.dialect.name, f.labels), limit)
 
 
@@ -37,5 +38,5 @@ def cameras(
     f: FilterDep,
     limit: Annotated[int, Query(ge=1, le=1000, description="Most cameras")] = 100,
 ) -> dict[str, Any]:
-    """Matching media per camera make and model, most first."""
-    return {"cameras": camera_facets(conn, _conditions(f, conn.dialect.name, f.labels), limit)}
+    """Matching media per camera make and model, most first; sampled as the places."""
+    return camera_facets(conn, _conditions(f, conn.dialect.name, f.labels), limit)
