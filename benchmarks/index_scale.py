@@ -45,7 +45,8 @@ from sqlalchemy import Connection, Engine, event
 
 from mediaquery.index.db import make_engine
 from mediaquery.index.facets import facets
-from mediaquery.index.query import MediaFilter, list_media
+from mediaquery.index.metadata import has_metadata_filter, parse_when, place_facets, time_facets
+from mediaquery.index.query import MediaFilter, _conditions, list_media
 
 PG_URL = os.environ.get(
     "MEDIAQUERY_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -65,9 +66,13 @@ class Case:
     page: int = 1  # pages after the first follow next_cursor
     order: str = "name"  # or newest (the web page's gallery)
     cursor: str | None = None  # set once the pages before `page` were walked
+    facet: str | None = None  # "time" or "places": GET /v1/facets/...
 
     def run(self, conn: Connection, bare: bool = False) -> Any:
         """The API's call; `bare` lists the page without its labels (no label is over 100)."""
+        if self.facet is not None:
+            conds = _conditions(self.f, conn.dialect.name, self.f.labels)
+            return (time_facets if self.facet == "time" else place_facets)(conn, conds)
         if self.facets:
             return facets(conn, self.f)  # as GET /v1/labels: kept counts, or a bounded sample
         skip = 101.0 if bare else None
@@ -138,6 +143,41 @@ def pick_cases(engine: Engine, media: int) -> list[Case]:
         Case("facets, no filter", _filter(), facets=True),
         Case(f"facets, prefix={folder}/", _filter(prefix=folder + "/"), facets=True),
         Case(f"facets, label={mid}", _filter(labels=[mid]), facets=True),
+        *metadata_cases(engine, media),
+    ]
+
+
+def metadata_cases(engine: Engine, media: int) -> list[Case]:
+    """Capture time and place queries (GET /v1/media taken_after/place/..., /v1/facets/*)."""
+    with engine.connect() as conn:
+        towns: Counter[str] = Counter(dict(conn.exec_driver_sql(
+            "SELECT term, COUNT(*) FROM place_terms GROUP BY term"
+        ).all()))  # fmt: skip
+        countries: Counter[str] = Counter(dict(conn.exec_driver_sql(
+            "SELECT country_code, COUNT(*) FROM media WHERE country_code IS NOT NULL "
+            "GROUP BY country_code"
+        ).all()))  # fmt: skip
+    common, rare = towns.most_common(1)[0][0], _nearest(towns, 0.0005, media)
+    country = countries.most_common(1)[0][0]
+    year, month = parse_when("2024-01-01"), parse_when("2023-06-01")
+    june = _filter(taken_after=month, taken_before=parse_when("2023-06-30", end=True))
+    return [
+        Case("taken_after=2024-01-01 (~8%)", _filter(taken_after=year)),
+        Case("taken_after=2016-01-01 (~75%)", _filter(taken_after=parse_when("2016-01-01"))),
+        Case("taken in June 2023 (~0.7%)", june),
+        Case("order=taken", _filter(), order="taken"),
+        Case("order=taken, page 10", _filter(), order="taken", page=10),
+        Case("taken_after=2024-01-01, order=taken", _filter(taken_after=year), order="taken"),
+        Case(f"place={common}", _filter(place=common)),
+        Case(f"place={rare}", _filter(place=rare)),
+        Case(f"place={rare}, order=taken", _filter(place=rare), order="taken"),
+        Case(f"country={country}", _filter(country=country)),
+        Case("camera=pixel", _filter(camera="pixel")),
+        Case("near=48.85,2.35 radius 50 km", _filter(near=(48.85, 2.35, 50.0))),
+        Case("time facets, no filter", _filter(), facet="time"),
+        Case(f"time facets, country={country}", _filter(country=country), facet="time"),
+        Case(f"time facets, place={rare}", _filter(place=rare), facet="time"),
+        Case("place facets, no filter", _filter(), facet="places"),
     ]
 
 
@@ -175,7 +215,8 @@ def sample(engine: Engine, case: Case, runs: int, budget_s: float = 20.0) -> Tim
 def time_scans(engine: Engine, cases: list[Case], runs: int) -> tuple[list[float], str]:
     """Full-scan seconds, one run per listed case; checks each case's first page against it."""
     seconds, checked = [], []
-    for case in [c for c in cases if not c.facets and c.page == 1][:runs]:
+    plain = [c for c in cases if not (c.facets or c.facet) and c.order != "taken"]
+    for case in [c for c in plain if c.page == 1 and not has_metadata_filter(c.f)][:runs]:
         t = time.perf_counter()
         with engine.connect() as conn:
             expected = scan_names(conn, case.f, case.order)[:LIMIT]

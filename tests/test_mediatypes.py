@@ -4,7 +4,7 @@ import pytest
 from PIL import Image
 
 from mediaquery.domain import MediaType
-from mediaquery.mediatypes import sniff
+from mediaquery.mediatypes import SNIFF_BYTES, sniff
 
 
 @pytest.mark.parametrize(
@@ -40,8 +40,33 @@ def test_videos_are_recognised_by_content(head: bytes, content_type: str) -> Non
     assert (got.type, got.content_type) == (MediaType.VIDEO, content_type)
 
 
-@pytest.mark.parametrize(
-    "head", [b"", b"hello, this is text", b"%PDF-1.7\n", b"PK\x03\x04", b"\x00\x00\x00\x18ftypheic"]
-)
+@pytest.mark.parametrize("head", [b"", b"hello, this is text", b"%PDF-1.7\n", b"PK\x03\x04"])
 def test_other_content_is_unknown(head: bytes) -> None:
     assert sniff(head).type == MediaType.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    "name, content_type",
+    [
+        ("iphone_xs.heic", "image/heic"),
+        ("xiaomi.heic", "image/heic"),
+        ("sony_a7s3.heic", "image/heic"),
+        ("rotated.avif", "image/avif"),
+        ("pixel_6.jpg", "image/jpeg"),
+    ],
+)
+def test_phone_formats_are_recognised_by_content(name: str, content_type: str) -> None:
+    from mq_camera import camera_file
+
+    got = sniff(camera_file(name)[:SNIFF_BYTES])
+    assert (got.type, got.content_type) == (MediaType.IMAGE, content_type)
+
+
+def test_camera_raw_is_recognised_by_content(tmp_path) -> None:
+    from mq_camera import dng_bytes
+
+    assert sniff(dng_bytes(tmp_path)[:SNIFF_BYTES]).content_type == "image/x-adobe-dng"
+    cr2 = b"II*\x00\x10\x00\x00\x00CR\x02\x00" + bytes(50)
+    assert sniff(cr2).content_type == "image/x-canon-cr2"
+    assert sniff(b"\x00\x00\x00\x18ftypcrx \x00\x00\x00\x01crx isom").type == MediaType.IMAGE
+    assert sniff(b"FUJIFILMCCD-RAW 0201FF383501").content_type == "image/x-fuji-raf"

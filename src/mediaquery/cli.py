@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import os
 import threading
@@ -25,6 +26,7 @@ from mediaquery.context import Context
 from mediaquery.domain import MediaType, Status
 from mediaquery.errors import MediaQueryError
 from mediaquery.index import repo
+from mediaquery.index.metadata import metadata_fields
 from mediaquery.index.query import MediaFilter, list_media
 from mediaquery.ingest.reconcile import reconcile as run_reconcile
 from mediaquery.ingest.reconcile import unfinished
@@ -240,6 +242,12 @@ def _report_failed(failed: dict[str, str]) -> None:
         err.print(f"[red]failed {name}:[/] {error}", highlight=False)
 
 
+class ListOrder(enum.StrEnum):
+    name = "name"
+    newest = "newest"
+    taken = "taken"
+
+
 @app.command("ls")
 def list_cmd(
     data_dir: DataDir = None,
@@ -249,18 +257,33 @@ def list_cmd(
     status: StatusOption = None,
     min_confidence: Annotated[float | None, typer.Option(help="0-100")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines output")] = False,
+    taken_after: Annotated[str | None, typer.Option(help="Date or date-time")] = None,
+    taken_before: Annotated[str | None, typer.Option(help="Date (whole day) or date-time")] = None,
+    camera: Annotated[str | None, typer.Option(help="Make/model/lens contains")] = None,
+    place: Annotated[str | None, typer.Option(help="City, region or country")] = None,
+    country: Annotated[str | None, typer.Option(help="ISO country code")] = None,
+    near: Annotated[str | None, typer.Option(help="lat,lon")] = None,
+    radius_km: Annotated[float | None, typer.Option(help="With --near (default 10)")] = None,
+    order: Annotated[ListOrder, typer.Option(case_sensitive=False)] = ListOrder.name,
 ) -> None:
-    """List media with their labels."""
+    """List media with their labels (JSON lines add taken_at, camera, location and place
+    where known); filters as GET /v1/media takes them."""
     ctx = open_cli_context(data_dir)
+    try:
+        where = metadata_fields(taken_after, taken_before, camera, place, country, near,
+                                radius_km)  # fmt: skip
+    except MediaQueryError as exc:
+        raise typer.BadParameter(exc.message) from exc
+    threshold = ctx.settings.labels.threshold(min_confidence)
     f = MediaFilter(prefix=prefix, type=type and type.value, labels=label or [],
-                    status=status and status.value,
-                    min_confidence=ctx.settings.labels.threshold(min_confidence))  # fmt: skip
+                    status=status and status.value, min_confidence=threshold, **where)  # fmt: skip
     with ctx.engine.connect() as conn:
-        rows = list_media(conn, f).items
+        rows = list_media(conn, f, order=order.value).items
     if as_json:
         for r in rows:
+            known = {k: v for k, v in (r.metadata or {}).items() if v}
             typer.echo(json.dumps({"name": r.name, "type": r.type, "status": r.status,
-                                   "labels": [x["name"] for x in r.labels]}))  # fmt: skip
+                                   "labels": [x["name"] for x in r.labels], **known}))  # fmt: skip
         return
     table = Table("name", "type", "status", "labels")
     for r in rows:

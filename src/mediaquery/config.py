@@ -138,6 +138,14 @@ def _labels_only() -> list[RekognitionFeature]:
     return ["labels"]
 
 
+class MetadataSettings(BaseModel):
+    """Capture time, camera and place read from each file (never written back)."""
+
+    store_location: bool = Field(
+        True, description="Store GPS coordinates and the place found from them (personal data)."
+    )
+
+
 class RekognitionSettings(BaseModel):
     """The `rekognition` analyzer (Amazon Rekognition; `pip install 'mediaquery[aws]'`)."""
 
@@ -235,6 +243,7 @@ class Settings(BaseSettings):
         default_factory=RekognitionSettings  # type: ignore[arg-type]
     )
     api: ApiSettings = Field(default_factory=ApiSettings)  # type: ignore[arg-type]
+    metadata: MetadataSettings = Field(default_factory=MetadataSettings)  # type: ignore[arg-type]
 
     @property
     def media_dir(self) -> Path:

@@ -1,4 +1,7 @@
-"""Decode images safely: bounded pixels, upright orientation, RGB, first frame of animations."""
+"""Decode images safely: bounded pixels, upright orientation, RGB, first frame of animations.
+
+Pillow reads JPEG, PNG, WebP, GIF, BMP, TIFF and AVIF; pillow-heif adds HEIC/HEIF (already
+turned upright by libheif); camera RAW files (DNG, CR2, NEF ...) go through LibRaw (rawpy)."""
 
 from __future__ import annotations
 
@@ -8,9 +11,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+import pillow_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from mediaquery.errors import AnalysisError
+from mediaquery.mediatypes import RAW_TYPES, SNIFF_BYTES, sniff
+
+pillow_heif.register_heif_opener()
 
 # We check the declared size ourselves, before any pixel is decoded, with a clear message.
 Image.MAX_IMAGE_PIXELS = None
@@ -39,7 +46,19 @@ def decode_image(src: Path | BinaryIO, max_pixels: int, min_side: int | None = N
         raise AnalysisError("Image is too large to decode") from exc
 
 
+def _head(src: Path | BinaryIO) -> bytes:
+    if isinstance(src, Path):
+        with src.open("rb") as fh:
+            return fh.read(SNIFF_BYTES)
+    at = src.tell()
+    head = src.read(SNIFF_BYTES)
+    src.seek(at)
+    return head
+
+
 def _decode(src: Path | BinaryIO, max_pixels: int, min_side: int | None) -> Decoded:
+    if sniff(_head(src)).content_type in RAW_TYPES:
+        return _decode_raw(src, max_pixels, min_side)
     with Image.open(src) as img:
         w, h = img.size
         check_pixels(w, h, max_pixels)
@@ -63,6 +82,30 @@ def check_pixels(w: int, h: int, max_pixels: int) -> None:
             f"Image declares {w}x{h} pixels, more than the limit of {max_pixels} "
             "(possible decompression bomb)"
         )
+
+
+def _decode_raw(src: Path | BinaryIO, max_pixels: int, min_side: int | None) -> Decoded:
+    """Develop a camera RAW with its camera's white balance; LibRaw turns it upright."""
+    import rawpy  # only RAW files need LibRaw
+
+    try:
+        raw = rawpy.imread(str(src)) if isinstance(src, Path) else rawpy.imread(src)
+    except (rawpy.LibRawError, OSError) as exc:
+        raise AnalysisError(f"Camera RAW file is damaged or unsupported: {exc}") from exc
+    with raw:
+        w, h = raw.sizes.width, raw.sizes.height
+        if w * h > max_pixels:
+            raise AnalysisError(
+                f"Image declares {w}x{h} pixels, more than the limit of {max_pixels} "
+                "(possible decompression bomb)"
+            )
+        half = bool(min_side) and min(w, h) // 2 >= (min_side or 0)
+        try:
+            rgb = raw.postprocess(use_camera_wb=True, half_size=half, output_bps=8)
+        except rawpy.LibRawError as exc:
+            raise AnalysisError(f"Camera RAW file could not be developed: {exc}") from exc
+        upright = (h, w) if raw.sizes.flip in (5, 6) else (w, h)
+    return Decoded(Image.fromarray(rgb).convert("RGB"), *upright)
 
 
 def _upright_size(img: Image.Image, w: int, h: int) -> tuple[int, int]:

@@ -39,6 +39,9 @@ def _plan(make_settings: Callable[..., Settings], f: MediaFilter) -> str:
         (MediaFilter(labels=["dog"]), "ix_label_terms_term_media"),
         (MediaFilter(prefix="holiday/"), "sqlite_autoindex_media_1"),
         (MediaFilter(type="video"), "ix_media_type_name"),
+        (MediaFilter(place="lisbon"), "ix_place_terms_term_media"),
+        (MediaFilter(taken_after=1.7e9), "ix_media_taken"),
+        (MediaFilter(country="PT"), "ix_media_country"),
     ],
 )
 def test_filters_use_an_index(make_settings: Callable[..., Settings], f: MediaFilter, index: str):
@@ -58,6 +61,9 @@ def test_filters_use_an_index(make_settings: Callable[..., Settings], f: MediaFi
         (MediaFilter(prefix="holiday/"), "media_name_key"),
         (MediaFilter(type="video"), "ix_media_type_name"),
         (MediaFilter(text="invoice total"), "ix_media_text_doc"),
+        (MediaFilter(place="lisbon"), "ix_place_terms_term_media"),
+        (MediaFilter(taken_after=1.7e9), "ix_media_taken"),
+        (MediaFilter(country="PT"), "ix_media_country"),
     ],
 )
 def test_filters_use_an_index_on_postgresql(

@@ -37,7 +37,11 @@ def test_model_upgrade_redoes_only_stale_media(make_settings: Callable[..., Sett
     assert reindex(new, MediaFilter()).names == ["b.jpg", "c.jpg"]  # a.jpg already queued
     Worker(new).run(burst=True)
     with new.engine.connect() as conn:
-        versions = set(conn.execute(select(analyses.c.version)).scalars())
+        versions = set(
+            conn.execute(
+                select(analyses.c.version).where(analyses.c.analyzer == "colour")
+            ).scalars()
+        )
         label_rows = conn.execute(select(labels.c.name, labels.c.analyzer_version)).all()
     assert versions == {"2"}
     assert sorted(label_rows) == sorted([("Red", "2"), ("Colour", "2")] * 3)  # replaced

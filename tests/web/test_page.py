@@ -453,3 +453,62 @@ def test_api_docs_render_offline(tab: Tab) -> None:
     assert tab.page.locator(".opblock").count() >= 15
     assert tab.page.get_by_text("/api/{name}").count() >= 1
     tab.assert_clean()
+
+
+def test_timeline_places_cameras_and_where_a_photo_was_taken(tab: Tab, server: Server) -> None:
+    from mq_camera import camera_file, exif_jpeg
+
+    media = {
+        "trips/lisbon.jpg": exif_jpeg(taken="2024:06:01 10:00:00", offset="+01:00",
+                                      make="FUJIFILM", model="X100V", lat=38.7223, lon=-9.1393),
+        "trips/porto.jpg": exif_jpeg(taken="2024:06:03 18:00:00", offset="+01:00",
+                                     make="FUJIFILM", model="X100V", lat=41.1496, lon=-8.611),
+        "trips/iphone.heic": camera_file("iphone_xs.heic"),
+    }  # fmt: skip
+    for name, data in media.items():
+        if server.item(name) is None:
+            server.put(name, data)
+    server.wait_done(*media)
+    requested: list[str] = []
+    page = tab.page
+    page.on("request", lambda r: requested.append(r.url))
+    page.goto("/?prefix=trips/")
+    places = page.locator("#place-list .facet")
+    sync_api.expect(page.locator('#place-list .facet[data-place="Lisbon"]')).to_contain_text("1")
+    sync_api.expect(places).to_have_count(3)
+    fuji = page.locator('#camera-list .facet[data-camera="FUJIFILM X100V"]')
+    sync_api.expect(fuji.locator(".facet-count")).to_have_text("2")
+    sync_api.expect(page.locator("#year-jumps a")).to_have_text(["2024", "2021"])
+
+    # a month of the timeline: that month's media, newest capture first
+    page.locator('#timeline-list .facet[data-month="2024-06"]').click()
+    wait_query(page, "?prefix=trips/&taken_after=2024-06-01&taken_before=2024-06-30&order=taken")
+    sync_api.expect(page.locator("#grid li")).to_have_count(2)
+    assert page.locator("#grid li").evaluate_all("(els) => els.map((e) => e.dataset.name)") == [
+        "trips/porto.jpg",
+        "trips/lisbon.jpg",
+    ]
+    sync_api.expect(page.locator("#f-order")).to_have_value("taken")
+
+    # a place, then a camera, from the sidebar
+    page.goto("/?prefix=trips/")
+    page.locator('#place-list .facet[data-place="Nova Kakhovka"]').click()
+    wait_query(page, "?prefix=trips/&place=Nova+Kakhovka")
+    sync_api.expect(page.locator("#grid li")).to_have_count(1)
+    page.goto("/?prefix=trips/")
+    fuji.click()
+    wait_query(page, "?prefix=trips/&camera=FUJIFILM+X100V")
+    sync_api.expect(page.locator("#grid li")).to_have_count(2)
+
+    # the detail view: time with its offset, camera, place and a link out to a map
+    page.goto("/media/trips/iphone.heic")
+    meta = page.locator("#detail .meta")
+    sync_api.expect(meta).to_contain_text("2021-07-06 16:08:14 (UTC+03:00)")
+    sync_api.expect(meta).to_contain_text("Apple iPhone XS")
+    sync_api.expect(meta).to_contain_text("Nova Kakhovka, Kherson, Ukraine")
+    link = meta.locator("a.map-link")
+    href = link.get_attribute("href") or ""
+    assert href.startswith("https://www.openstreetmap.org/?mlat=46.7547") and "mlon=33.336" in href
+    outside = [u for u in requested if not u.startswith(server.url)]
+    assert outside == []  # no map tiles, nothing fetched from elsewhere
+    tab.assert_clean()

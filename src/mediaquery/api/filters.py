@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query
 from pydantic import BeforeValidator
 
 from mediaquery.api.deps import CtxDep
+from mediaquery.index.metadata import metadata_fields
 from mediaquery.index.query import MediaFilter
+
+MetadataFilter = dict[str, Any]
+_NO_METADATA: MetadataFilter = {}
 
 
 def _casefold(value: object) -> object:
@@ -22,6 +26,32 @@ MAX_ID = 2**63 - 1  # the largest integer the index stores (64-bit signed)
 Confidence = Annotated[
     float | None, Query(ge=0, le=100, description="Only labels at or above this (0-100)")
 ]
+
+
+def metadata_filter(
+    taken_after: Annotated[
+        str | None, Query(description="Taken at or after: a date (2024-06-01) or date-time")
+    ] = None,
+    taken_before: Annotated[
+        str | None,
+        Query(description="Taken before: a date-time, or a date (that whole day included)"),
+    ] = None,
+    camera: Annotated[
+        str | None, Query(description="Camera make, model or lens contains this (any case)")
+    ] = None,
+    place: Annotated[
+        str | None, Query(description="City, region or country name (any case)")
+    ] = None,
+    country: Annotated[
+        str | None, Query(description="ISO 3166-1 alpha-2 country code, e.g. PT")
+    ] = None,
+    near: Annotated[str | None, Query(description="lat,lon: within radius_km of it")] = None,
+    radius_km: Annotated[
+        float | None, Query(description="With near: the radius in km (default 10)")
+    ] = None,
+) -> MetadataFilter:
+    """The capture time, camera and place filters."""
+    return metadata_fields(taken_after, taken_before, camera, place, country, near, radius_km)
 
 
 def media_filter(
@@ -50,9 +80,11 @@ def media_filter(
     to_ms: Annotated[
         int | None, Query(ge=0, le=MAX_ID, description="With label: seen before (video)")
     ] = None,
+    where: Annotated[MetadataFilter, Depends(metadata_filter)] = _NO_METADATA,
 ) -> MediaFilter:
     """Which media a request asks about (every parameter narrows the result)."""
     return MediaFilter(
+        **where,
         prefix=prefix or None,
         type=type,
         labels=[x for x in label or [] if x],

@@ -8,6 +8,7 @@ from mediaquery.api.schemas import MediaPublic
 from mediaquery.errors import NotFound
 from mediaquery.index import repo
 from mediaquery.index.findings import attach_details
+from mediaquery.index.metadata import attach_metadata
 from mediaquery.index.repo import MediaRow
 from mediaquery.index.video import segments_of
 
@@ -19,6 +20,7 @@ def load_item(conn: Connection, name: str, min_confidence: float) -> MediaRow:
         raise NotFound(f"NotFoundError: Media file ({name}) not found")
     repo.attach_labels(conn, [row], min_confidence)
     repo.attach_analyses(conn, row)
+    attach_metadata(conn, [row])
     return row
 
 

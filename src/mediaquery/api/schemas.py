@@ -74,6 +74,27 @@ class AnalysisPublic(BaseModel):
     reason: str | None = Field(None, description="Why an unavailable analyzer did not run")
 
 
+class CameraPublic(BaseModel):
+    make: str | None
+    model: str | None
+    lens: str | None
+
+
+class LocationPublic(BaseModel):
+    lat: float
+    lon: float
+    alt: float | None = Field(description="Metres above sea level")
+
+
+class PlacePublic(BaseModel):
+    """The nearest city or town (GeoNames), found offline from the location."""
+
+    city: str | None
+    region: str | None
+    country: str | None
+    country_code: str | None = Field(description="ISO 3166-1 alpha-2")
+
+
 class MediaPublic(BaseModel):
     name: str
     type: str
@@ -91,6 +112,12 @@ class MediaPublic(BaseModel):
     video: dict[str, Any] | None = Field(
         None, description="Videos: duration_ms, fps, codec, rotation, shots, frames analysed"
     )
+    taken_at: str | None = Field(
+        None, description="Capture time, ISO 8601; with its UTC offset when the file has one"
+    )
+    camera: CameraPublic | None = None
+    location: LocationPublic | None = Field(None, description="Where it was taken (GPS)")
+    place: PlacePublic | None = None
     labels: list[LabelPublic]
     analyses: list[AnalysisPublic]
     text: list[TextLinePublic] | None = Field(
@@ -106,6 +133,7 @@ class MediaPublic(BaseModel):
         data: dict[str, Any] = {
             k: getattr(row, k) for k in MediaRow.__slots__ if k in cls.model_fields
         }
+        data.update(row.metadata or {})
         data.update(details or {})
         return cls.model_validate(data)
 

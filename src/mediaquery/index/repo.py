@@ -25,6 +25,7 @@ from sqlalchemy import (
 
 from mediaquery.domain import MediaType, Status
 from mediaquery.index.label_counts import tracked
+from mediaquery.index.metadata import CLEARED
 from mediaquery.index.tables import (
     analyses,
     embeddings,
@@ -34,10 +35,12 @@ from mediaquery.index.tables import (
     labels,
     media,
     moderation_labels,
+    place_terms,
     text_lines,
     video_chunks,
 )
 from mediaquery.index.text_search import delete_text
+from mediaquery.metadata import NAME as METADATA  # its provenance row: not an analyzer's
 
 
 @dataclass(slots=True)
@@ -60,6 +63,7 @@ class MediaRow:
     video: dict[str, Any] | None = None
     labels: list[dict[str, Any]] = field(default_factory=list)
     analyses: list[dict[str, Any]] = field(default_factory=list)
+    metadata: dict[str, Any] | None = None  # taken_at, camera, location, place (attached)
 
 
 # In MediaRow's order; `video` (the last) is read as JSON text and decoded only where set:
@@ -109,7 +113,7 @@ def upsert_media(
     values = dict(
         type=str(type), content_type=content_type, size=size, etag=etag, version=version,
         status=str(status), error=error, width=None, height=None, updated_at=now, analyzed_at=None,
-        progress=None, video=None,
+        progress=None, video=None, **CLEARED,
     )  # fmt: skip
     if existing:
         conn.execute(update(media).where(media.c.id == existing.id).values(**values))
@@ -124,7 +128,7 @@ def upsert_media(
 def _clear_findings(conn: Connection, media_id: int) -> None:
     with tracked(conn, media_id):
         for table in (label_terms, labels, analyses, moderation_labels, text_lines, embeddings,
-                      label_segments, label_timestamps, video_chunks):  # fmt: skip
+                      label_segments, label_timestamps, video_chunks, place_terms):  # fmt: skip
             conn.execute(delete(table).where(table.c.media_id == media_id))
     delete_text(conn, media_id)
 
@@ -203,7 +207,7 @@ def attach_analyses(conn: Connection, row: MediaRow) -> None:
     q = (
         select(analyses.c.analyzer, analyses.c.version, analyses.c.ran_at, analyses.c.duration_ms,
                analyses.c.status, analyses.c.reason)
-        .where(analyses.c.media_id == row.id)
+        .where(analyses.c.media_id == row.id, analyses.c.analyzer != METADATA)
         .order_by(analyses.c.analyzer)
     )  # fmt: skip
     row.analyses = [{**r._mapping, "status": r.status or "done"} for r in conn.execute(q)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sqlalchemy import Connection, select
 
+from mediaquery.index.metadata import attach_metadata
 from mediaquery.index.query import MediaFilter, _conditions
 from mediaquery.index.repo import MEDIA_COLUMNS, MediaRow, attach_labels, media_row
 from mediaquery.index.tables import embeddings, media
@@ -76,4 +77,5 @@ def rank_by_vector(
         if int(best_ids[i]) in by_id  # deleted meanwhile
     ]
     attach_labels(conn, [row for row, _ in found], f.min_confidence)
+    attach_metadata(conn, [row for row, _ in found])
     return found

@@ -42,10 +42,24 @@ media = Table(
     Column("analyzed_at", Float, nullable=True),
     Column("progress", Float, nullable=True),  # 0-100 while a video is analysed
     Column("video", JSON, nullable=True),  # duration_ms, fps, codec, rotation, shots ...
+    # Read from the file by the analysis job (index/metadata.py): `meta` holds the item fields
+    # (taken_at, camera, location, place); the columns below serve filters, order and facets.
+    Column("meta", JSON, nullable=True),
+    Column("taken_at", Float, nullable=True),  # UTC seconds; a time without offset as UTC
+    Column("taken_month", Integer, nullable=True),  # YYYYMM of the local capture time
+    Column("camera", String(300), nullable=True),  # "make model lens", lower-cased
+    Column("country_code", String(8), nullable=True),
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
     Index("ix_media_type_name", "type", "name"),
     Index("ix_media_status_name", "status", "name"),
     Index("ix_media_created", "created_at", "id"),
+    Index("ix_media_taken_month", "taken_month"),
+    Index("ix_media_country", "country_code", "name"),
+    Index("ix_media_lat", "lat"),
 )
+# order=taken: newest first, then by name (dated media; undated ones follow by name)
+Index("ix_media_taken", media.c.taken_at.desc(), media.c.name)
 
 labels = Table(
     "labels",
@@ -88,6 +102,17 @@ label_terms = Table(
     Column("label", name_type(200), nullable=False),  # the label's display name
     Index("ix_label_terms_term_media", "term", "media_id", "confidence"),
     Index("ix_label_terms_media", "media_id", "analyzer"),
+)
+
+# One row per place name of a media (its city, region and country, lower-cased), so that
+# `place=lisbon` is an index lookup, like label_terms.
+place_terms = Table(
+    "place_terms",
+    metadata,
+    Column("term", name_type(200), nullable=False),
+    Column("media_id", Id, ForeignKey("media.id", ondelete="CASCADE"), nullable=False),
+    Index("ix_place_terms_term_media", "term", "media_id"),
+    Index("ix_place_terms_media", "media_id"),
 )
 
 # Provenance: which analyzer version ran on which content; keyed so reruns are idempotent.

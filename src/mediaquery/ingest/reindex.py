@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
 
+from mediaquery import metadata
 from mediaquery.context import Context
 from mediaquery.domain import MediaType, Status
 from mediaquery.errors import BadRequest
@@ -30,7 +31,8 @@ def reindex(
 
     With `force`, every matching item is redone. For images only the named (or all enabled)
     analyzers run; a video is analysed again as a whole. Old results are replaced when the new
-    ones land."""
+    ones land. Media whose metadata the current extractor has not read are queued too (only
+    the extractor runs on an image whose analyzers are current)."""
     enabled = {a.name: a.version for a in ctx.analyzers}
     wanted = analyzers or sorted(enabled)
     unknown = [a for a in wanted if a not in enabled]
@@ -56,7 +58,9 @@ def reindex(
                 ).all()
             )
             stale = [a for a in wanted if force or ran.get(a) != enabled[a]]
-            if not stale or row.type not in (MediaType.IMAGE, MediaType.VIDEO):
+            # the metadata extractor runs with every analysis: refresh what it has not read
+            unread = analyzers is None and ran.get(metadata.NAME) != metadata.VERSION
+            if not (stale or unread) or row.type not in (MediaType.IMAGE, MediaType.VIDEO):
                 continue
             max_attempts = ctx.settings.queue.max_attempts
             if row.type == MediaType.VIDEO:

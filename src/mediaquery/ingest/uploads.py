@@ -35,8 +35,9 @@ def check_upload(ctx: Context, name: str, src: BinaryIO) -> None:
         raise BadRequest(f"Upload of {name} is empty")
     if sniff(head).type == MediaType.UNKNOWN:
         raise UnsupportedMediaType(
-            f"Unsupported media type for {name}: images (JPEG, PNG, WebP, GIF, BMP, TIFF) and "
-            "videos (MP4, MOV, MKV, WebM, AVI) are accepted, recognised by content"
+            f"Unsupported media type for {name}: images (JPEG, PNG, WebP, GIF, BMP, TIFF, HEIC, "
+            "AVIF, camera RAW such as DNG) and videos (MP4, MOV, MKV, WebM, AVI) are accepted, "
+            "recognised by content"
         )
 
 

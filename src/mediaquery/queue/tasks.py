@@ -20,6 +20,9 @@ from mediaquery.errors import AnalysisError, NotFound
 from mediaquery.index import repo
 from mediaquery.index.db import write_tx
 from mediaquery.index.findings import UNAVAILABLE, save_findings
+from mediaquery.index.metadata import save_metadata
+from mediaquery.metadata import Metadata
+from mediaquery.metadata.extract import extract
 from mediaquery.notify import events
 from mediaquery.queue import jobs
 from mediaquery.queue.jobs import Job
@@ -38,6 +41,7 @@ class _Work:
     width: int = 0
     height: int = 0
     results: list[tuple[Findings, float]] = field(default_factory=list)
+    meta: Metadata | None = None
 
 
 def run_job(ctx: Context, job: Job) -> None:
@@ -88,6 +92,7 @@ def _decode(ctx: Context, w: _Work) -> bool:
         try:
             with ctx.storage.fetch(name) as path:  # a local file, even for a remote bucket
                 decoded = decode_image(path, ctx.settings.max_image_pixels, _min_side(ctx))
+                w.meta = extract(path, w.type, ctx.settings.metadata.store_location)
         except NotFound as exc:
             raise AnalysisError(f"Media file ({name}) disappeared before it was analysed") from exc
     except AnalysisError as exc:
@@ -172,6 +177,8 @@ def _store(ctx: Context, work: list[_Work]) -> None:
             saved = save_findings(conn, w.job.media_name, w.job.etag, w.results, floor=floor,
                                   width=w.width, height=w.height)  # fmt: skip
             jobs.finish(conn, w.job.id)
+            if saved and w.meta is not None:
+                save_metadata(conn, w.job.media_name, w.job.etag, w.meta)
             if saved:
                 labels = sorted(
                     {x.name for f, _ in w.results for x in f.labels if x.confidence >= shown}

@@ -18,13 +18,15 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from mediaquery.analyzers.registry import ready
 from mediaquery.context import Context
-from mediaquery.domain import Status
+from mediaquery.domain import MediaType, Status
 from mediaquery.errors import AnalysisError, NotFound
 from mediaquery.index import repo
 from mediaquery.index.db import write_tx
+from mediaquery.index.metadata import save_metadata
 from mediaquery.index.tables import jobs as jobs_table
 from mediaquery.index.tables import media, video_chunks
 from mediaquery.index.video import save_video
+from mediaquery.metadata.extract import extract
 from mediaquery.notify import events
 from mediaquery.queue import jobs, stored_video
 from mediaquery.queue.jobs import Job
@@ -69,6 +71,7 @@ def plan(ctx: Context, job: Job) -> None:
             return _finish(ctx, job)
     with _fetched(ctx, job.media_name) as path:
         info = probe(path)
+        meta = extract(path, MediaType.VIDEO, ctx.settings.metadata.store_location)
     chunk_ms = int(ctx.settings.video.chunk_seconds * 1000)
     duration = info.duration_ms or 0
     bounds = [(s, min(s + chunk_ms, duration)) for s in range(0, duration, chunk_ms)] or [(0, 0)]
@@ -96,6 +99,7 @@ def plan(ctx: Context, job: Job) -> None:
         conn.execute(update(media).where(media.c.id == row.id).values(
             status=str(Status.PROCESSING), progress=_progress(finished, len(bounds)),
             video=video, width=info.width, height=info.height))  # fmt: skip
+        save_metadata(conn, job.media_name, job.etag, meta)
         jobs.finish(conn, job.id)
         if finished == len(bounds):
             _fan_in(ctx, conn, job)  # every chunk was done before a crash: only merge

@@ -28,10 +28,12 @@ def list_items(
     limit: Annotated[int, Query(ge=1, le=1000, description="Page size")] = 100,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     order: Annotated[
-        Literal["name", "newest"], AnyCase, Query(description="name (A-Z) or newest first")
+        Literal["name", "newest", "taken"],
+        AnyCase,
+        Query(description="name (A-Z), newest first, or taken: newest capture time first"),
     ] = "name",
 ) -> MediaPage:
-    """List media by name or newest first, filtered (AND) and paged with a cursor."""
+    """List media by name, newest first or by capture time, filtered (AND), cursor-paged."""
     page = list_media(conn, f, limit=limit, cursor=cursor, order=order)
     return MediaPage(items=[MediaPublic.of(r) for r in page.items], next_cursor=page.next_cursor)
 

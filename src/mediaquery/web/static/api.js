@@ -129,8 +129,9 @@ async function request(url, options = {}) {
 export function apiQuery(filters, extra = {}) {
   const q = new URLSearchParams();
   for (const label of filters.label) q.append("label", label);
-  for (const key of ["prefix", "type", "text", "min_confidence", "status"]) {
-    if (filters[key] !== "") q.set(key, filters[key]);
+  for (const key of ["prefix", "type", "text", "min_confidence", "status", "place", "camera",
+    "taken_after", "taken_before"]) {
+    if (filters[key]) q.set(key, filters[key]);
   }
   for (const [key, value] of Object.entries(extra)) {
     if (value !== undefined && value !== null && value !== "") q.set(key, value);
@@ -139,12 +140,17 @@ export function apiQuery(filters, extra = {}) {
 }
 
 export function listMedia(filters, { cursor, limit = 60, signal } = {}) {
-  const order = filters.order === "name" ? "name" : "newest";
+  const order = filters.order || "newest";
   return request(`/v1/media?${apiQuery(filters, { cursor, limit, order })}`, { signal });
 }
 
 export function labelFacets(filters, { limit = 60, signal } = {}) {
   return request(`/v1/labels?${apiQuery(filters, { limit })}`, { signal });
+}
+
+/** Time, place or camera facets (GET /v1/facets/{kind}) for these filters. */
+export function metadataFacets(kind, filters, { signal } = {}) {
+  return request(`/v1/facets/${kind}?${apiQuery(filters)}`, { signal });
 }
 
 export function getMedia(name, { signal } = {}) {

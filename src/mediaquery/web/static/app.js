@@ -10,6 +10,7 @@ import { Gallery } from "./gallery.js";
 import { startLive } from "./live.js";
 import { describe, EMPTY, hasFilters, readQuery, sameQuery, withLabel, writeQuery } from "./query.js";
 import { Uploader } from "./upload.js";
+import { WhenWherePanel } from "./whenwhere.js";
 
 const $ = (id) => document.getElementById(id);
 const MEDIA_PATH = /^\/media\/(.+)$/;
@@ -27,6 +28,7 @@ const gallery = new Gallery($("grid"), {
 });
 
 const panel = new FilterPanel((next, { push }) => setFilters(next, { push }));
+const whenWhere = new WhenWherePanel((next, { push }) => setFilters(next, { push }));
 
 const detail = new Detail($("detail"), $("confirm"), {
   onClose: closeItem,
@@ -80,7 +82,10 @@ const refreshFacets = debounce(async () => {
   facetsAbort?.abort();
   facetsAbort = new AbortController();
   try {
-    const { labels } = await labelFacets(filters, { limit: 200, signal: facetsAbort.signal });
+    const [{ labels }] = await Promise.all([
+      labelFacets(filters, { limit: 200, signal: facetsAbort.signal }),
+      whenWhere.load(filters),
+    ]);
     panel.setFacets(labels);
   } catch (err) {
     if (err.name !== "AbortError") toast(err.message, "error");

@@ -280,10 +280,12 @@ function metadataSection(item) {
     ["Updated", formatTime(item.updated_at)],
     item.analyzed_at ? ["Analysed", formatTime(item.analyzed_at)] : null,
     ...videoRows(item.video),
+    ...whenWhereRows(item),
   ].filter(Boolean);
   return [
     h("section", { "aria-labelledby": "meta-h" }, h("h3", { id: "meta-h", text: "Details" }),
-      h("dl", { class: "meta" }, rows.map(([k, v, cls]) => [h("dt", { text: k }), h("dd", { class: cls, text: v })]))),
+      h("dl", { class: "meta" }, rows.map(([k, v, cls]) => [h("dt", { text: k }),
+        v instanceof Node ? h("dd", { class: cls }, v) : h("dd", { class: cls, text: v })]))),
     item.analyses.length ? h("section", { "aria-labelledby": "analyzers-h" },
       h("h3", { id: "analyzers-h", text: "Analyzers" }),
       h("ul", { class: "analyzers" }, item.analyses.map((a) => h("li", {},
@@ -291,6 +293,35 @@ function metadataSection(item) {
         h("span", { class: "version", text: a.version }),
         h("span", { class: "ms", text: `${Math.round(a.duration_ms)} ms` }))))) : null,
   ];
+}
+
+/** "2021-07-06 16:08:14 (UTC+03:00)": the capture time as the camera wrote it, with its offset. */
+export function formatTaken(takenAt) {
+  const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.\d+)?(Z|[+-]\d\d:\d\d)?$/.exec(takenAt);
+  if (!m) return takenAt;
+  const offset = m[3] === "Z" ? "+00:00" : m[3];
+  return `${m[1]} ${m[2]}${offset ? ` (UTC${offset})` : " (local time, no offset)"}`;
+}
+
+function whenWhereRows(item) {
+  const rows = [];
+  if (item.taken_at) rows.push(["Taken", formatTaken(item.taken_at)]);
+  const cam = item.camera;
+  if (cam) {
+    const body = [cam.make, cam.model].filter(Boolean).join(" ");
+    rows.push(["Camera", body || "unknown"]);
+    if (cam.lens) rows.push(["Lens", cam.lens]);
+  }
+  const place = item.place;
+  if (place) rows.push(["Place", [place.city, place.region, place.country].filter(Boolean).join(", ")]);
+  const loc = item.location;
+  if (loc) {
+    const text = `${loc.lat.toFixed(5)}, ${loc.lon.toFixed(5)}${loc.alt != null ? ` · ${Math.round(loc.alt)} m` : ""}`;
+    // a link out: the page itself fetches no map tiles
+    const href = `https://www.openstreetmap.org/?mlat=${loc.lat}&mlon=${loc.lon}#map=15/${loc.lat}/${loc.lon}`;
+    rows.push(["Location", h("a", { href, target: "_blank", rel: "noopener noreferrer", class: "map-link", text })]);
+  }
+  return rows;
 }
 
 function videoRows(video) {

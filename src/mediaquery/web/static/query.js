@@ -7,7 +7,11 @@ export const EMPTY = Object.freeze({
   text: "",
   min_confidence: "",
   status: "",
-  order: "", // "" = newest first (the API's order=newest); "name" = A-Z
+  place: "", // a city, region or country name
+  camera: "", // make/model/lens contains
+  taken_after: "", // 2024-06-01
+  taken_before: "", // 2024-06-30 (that day included)
+  order: "", // "" = newest first (the API's order=newest); "name" = A-Z; "taken" = date taken
 });
 
 /** Filters from a query string such as location.search. */
@@ -18,7 +22,7 @@ export function readQuery(search) {
     if (key !== "label") filters[key] = (q.get(key) || "").trim();
   }
   if (!["", "image", "video", "unknown"].includes(filters.type)) filters.type = "";
-  if (filters.order !== "name") filters.order = "";
+  if (!["name", "taken"].includes(filters.order)) filters.order = "";
   return filters;
 }
 
@@ -59,5 +63,25 @@ export function describe(filters) {
   if (filters.prefix) parts.push(`${filters.prefix}…`);
   if (filters.text) parts.push(`“${filters.text}”`);
   if (filters.status) parts.push(filters.status);
+  if (filters.place) parts.push(filters.place);
+  if (filters.camera) parts.push(filters.camera);
+  if (filters.taken_after || filters.taken_before) {
+    parts.push(monthOf(filters) || `${filters.taken_after || "…"} – ${filters.taken_before || "…"}`);
+  }
   return parts.length ? parts.join(" · ") : "All media";
+}
+
+/** "June 2024" when the filters span exactly one calendar month, else "". */
+export function monthOf(filters) {
+  const m = /^(\d{4})-(\d{2})-01$/.exec(filters.taken_after);
+  if (!m || filters.taken_before !== monthEnd(`${m[1]}-${m[2]}`)) return "";
+  const date = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, 1));
+  return date.toLocaleDateString(undefined, { month: "long", year: "numeric", timeZone: "UTC" });
+}
+
+/** The last day of "2024-06": "2024-06-30". */
+export function monthEnd(month) {
+  const [y, m] = month.split("-").map(Number);
+  const last = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  return `${month}-${String(last).padStart(2, "0")}`;
 }
