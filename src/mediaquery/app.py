@@ -18,6 +18,7 @@ from mediaquery.api.error_render import install_error_handlers
 from mediaquery.api.request_checks import check_request
 from mediaquery.api.routes import events, files, health, jobs, labels, media, s3events, seed, video
 from mediaquery.api.routes import models as models_routes
+from mediaquery.api.routes import people as people_routes
 from mediaquery.api.routes import search as search_routes
 from mediaquery.auth.guard import KeyCache, require_access
 from mediaquery.auth.host_origin import HostOriginGuard
@@ -130,5 +131,6 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         app.include_router(module.router)
     app.include_router(models_routes.router)
     app.include_router(search_routes.router)
+    app.include_router(people_routes.router)
     mediaquery.web.routes.mount(app)
     return app

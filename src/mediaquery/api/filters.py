@@ -50,6 +50,9 @@ def media_filter(
     to_ms: Annotated[
         int | None, Query(ge=0, le=MAX_ID, description="With label: seen before (video)")
     ] = None,
+    person: Annotated[
+        list[str] | None, Query(description="A person's name (any case) or id; repeat for AND")
+    ] = None,
 ) -> MediaFilter:
     """Which media a request asks about (every parameter narrows the result)."""
     return MediaFilter(
@@ -62,6 +65,7 @@ def media_filter(
         moderation=moderation or None,
         from_ms=from_ms,
         to_ms=to_ms,
+        people=[x for x in person or [] if x.strip()],
     )
 
 

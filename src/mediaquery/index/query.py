@@ -25,6 +25,7 @@ from sqlalchemy import (
 
 from mediaquery.errors import BadRequest, InvalidCursor
 from mediaquery.index.label_counts import counted_facets, is_countable
+from mediaquery.index.people import person_condition
 from mediaquery.index.repo import MEDIA_COLUMNS, MediaRow, attach_labels, media_row
 from mediaquery.index.tables import label_terms, labels, media, moderation_labels
 from mediaquery.index.text_search import sqlite_matches_at_least, text_condition
@@ -44,6 +45,7 @@ class MediaFilter:
     moderation: str | None = None  # none | any | a moderation label or its parent
     from_ms: int | None = None  # with labels: seen in a video within [from_ms, to_ms)
     to_ms: int | None = None
+    people: list[str] = field(default_factory=list)  # names (any case) or ids: all of them
 
 
 @dataclass(slots=True)
@@ -64,7 +66,7 @@ def _prefix_bound(prefix: str) -> str | None:
 
 def _has_nul(f: MediaFilter) -> bool:
     # No name, label or word holds NUL, and PostgreSQL cannot even be asked about one.
-    values = [f.prefix, f.type, f.status, f.text, f.moderation, *f.labels]
+    values = [f.prefix, f.type, f.status, f.text, f.moderation, *f.labels, *f.people]
     return any(v is not None and "\x00" in v for v in values)
 
 
@@ -133,6 +135,7 @@ def _conditions(
             conds.append(func.substr(media.c.name, 1, len(f.prefix)) == f.prefix)
     if f.type:
         conds.append(media.c.type == f.type)
+    conds.extend(person_condition(p) for p in f.people)
     if f.status:
         conds.append(media.c.status == f.status)
     timed = f.from_ms is not None or f.to_ms is not None
@@ -244,9 +247,9 @@ def list_media(
 
 def unfiltered(f: MediaFilter) -> bool:
     """Whether `f` asks for everything (at some confidence)."""
-    return not (f.prefix or f.type or f.labels or f.status or f.text or f.moderation) and (
-        f.from_ms is None and f.to_ms is None
-    )
+    return not (
+        f.prefix or f.type or f.labels or f.status or f.text or f.moderation or f.people
+    ) and (f.from_ms is None and f.to_ms is None)
 
 
 def label_facets(conn: Connection, f: MediaFilter, limit: int = 100) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from mediaquery.index import repo
 from mediaquery.index.db import write_tx
 from mediaquery.index.findings import UNAVAILABLE, save_findings
 from mediaquery.notify import events
+from mediaquery.people.cluster import assign as assign_faces
 from mediaquery.queue import jobs
 from mediaquery.queue.jobs import Job
 
@@ -164,8 +165,10 @@ def _store(ctx: Context, work: list[_Work]) -> None:
     shown = ctx.settings.labels.default_min_confidence
     with write_tx(ctx.engine) as conn:
         for w in work:
+            new_faces: list[int] = []
             saved = save_findings(conn, w.job.media_name, w.job.etag, w.results, floor=floor,
-                                  width=w.width, height=w.height)  # fmt: skip
+                                  width=w.width, height=w.height, new_faces=new_faces)  # fmt: skip
+            assign_faces(conn, new_faces)
             jobs.finish(conn, w.job.id)
             if saved:
                 labels = sorted(
