@@ -34,6 +34,7 @@ from mediaquery.ingest.uploads import delete_object, store_upload
 from mediaquery.logs import setup_logging
 from mediaquery.mediatypes import SNIFF_BYTES, sniff
 from mediaquery.models.cli import models_app
+from mediaquery.people.cli import app as people_app
 from mediaquery.queue import jobs
 from mediaquery.queue.celery_worker import worker as worker_command
 from mediaquery.queue.relay import publish_now, start_relay
@@ -42,6 +43,7 @@ from mediaquery.queue.worker import Worker
 app = typer.Typer(help="Analyse images and videos and query what was found.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(models_app, name="models")
+app.add_typer(people_app, name="people")
 app.command("worker")(worker_command)
 app.command("listen")(listen_command)
 out = Console()
@@ -248,12 +250,15 @@ def list_cmd(
     prefix: Annotated[str | None, typer.Option(help="Name prefix")] = None,
     status: StatusOption = None,
     min_confidence: Annotated[float | None, typer.Option(help="0-100")] = None,
+    person: Annotated[
+        list[str] | None, typer.Option(help="Person's name or id (repeat for AND)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines output")] = False,
 ) -> None:
     """List media with their labels."""
     ctx = open_cli_context(data_dir)
     f = MediaFilter(prefix=prefix, type=type and type.value, labels=label or [],
-                    status=status and status.value,
+                    status=status and status.value, people=person or [],
                     min_confidence=ctx.settings.labels.threshold(min_confidence))  # fmt: skip
     with ctx.engine.connect() as conn:
         rows = list_media(conn, f).items

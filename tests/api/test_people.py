@@ -1,63 +1,30 @@
 """Faces become people, on real photos: two people are grouped apart, named, found with
 `person=`, searched by a photo never ingested, merged, forgotten and reclustered.
 
-The photos are the test images of the `face_recognition` source package on PyPI (MIT):
-five photos of Barack Obama and one of Joe Biden. Biden's other "photos" are derived from
-his one (mirrored, cropped, rescaled, relit) because no second real photo of him ships.
+Photos: tests/mq_faces.py (five real photos of one person, one of another plus variants).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from PIL import Image, ImageEnhance, ImageOps
+from PIL import Image
 
 from conftest import jpeg_bytes
 from mediaquery.app import create_app
 from mediaquery.config import load_settings
 from mediaquery.queue.worker import Worker
 from mediaquery.runtime.dlib_faces import available
+from mq_faces import BIDEN, NEVER_INGESTED, OBAMA, PHOTOS
 
 pytestmark = [
     pytest.mark.model,
     pytest.mark.slow,
     pytest.mark.skipif(available() is not None, reason=str(available())),
 ]
-PHOTOS = Path(__file__).parent.parent / "data" / "faces"
-Variant = Callable[[Image.Image], Image.Image]
-
-
-def _photo(name: str) -> Image.Image:
-    return Image.open(PHOTOS / name).convert("RGB")
-
-
-def _crop(im: Image.Image, f: float) -> Image.Image:
-    w, h = im.size
-    return im.crop((round(w * f), round(h * f), round(w * (1 - f)), round(h * (1 - f))))
-
-
-OBAMA = {
-    "obama/1.jpg": _photo("obama.jpg"),
-    "obama/2.jpg": _photo("obama3.jpg"),
-    "obama/3.jpg": _photo("obama_partial_face.jpg"),
-    "obama/4.jpg": _photo("obama_partial_face2.jpg"),
-    "obama/5.jpg": ImageOps.mirror(_photo("obama.jpg")),
-    "obama/6.jpg": _crop(ImageOps.mirror(_photo("obama3.jpg")), 0.08),
-}
-_BIDEN = _photo("biden.jpg")
-BIDEN = {
-    "biden/1.jpg": _BIDEN,
-    "biden/2.jpg": ImageOps.mirror(_BIDEN),
-    "biden/3.jpg": _crop(_BIDEN, 0.1),
-    "biden/4.jpg": _BIDEN.resize((_BIDEN.width * 3 // 4, _BIDEN.height * 3 // 4)),
-    "biden/5.jpg": ImageEnhance.Brightness(_BIDEN).enhance(0.8),
-    "biden/6.jpg": ImageOps.mirror(_crop(_BIDEN, 0.05)),
-}
-NEVER_INGESTED = "obama2.jpg"
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +123,9 @@ def test_search_answers_400_for_a_photo_without_a_face(
     r = client.post("/v1/faces/search", files={"file": ("q.jpg", blank, "image/jpeg")})
     assert r.status_code == 400 and "face" in r.json()["message"].lower()
     r = client.post("/v1/faces/search", files={"file": ("q.jpg", b"not an image", "image/jpeg")})
-    assert r.status_code in (400, 415, 422) and r.headers["content-type"].startswith("application/json")
+    assert r.status_code in (400, 415, 422) and r.headers["content-type"].startswith(
+        "application/json"
+    )
 
 
 def test_people_paging_and_unknown_people(indexed: tuple[TestClient, FastAPI]) -> None:
