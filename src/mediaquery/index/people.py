@@ -66,9 +66,33 @@ def _version(conn: Connection) -> int:
     return int(conn.execute(select(people_version.c.version)).scalar_one())
 
 
-def _bump(conn: Connection) -> None:
+def _bump(conn: Connection, changed: dict[int, np.ndarray | None] | None = None) -> None:
+    """Mark people's centroids changed. With `changed` (person id -> new centroid, or None
+    for a deleted person) and a cache that was current, patch the cache instead of dropping
+    it, so an ingest that adds one face at a time never rereads every centroid."""
+    old = _version(conn)
     # A random token, not a counter: a rolled-back change can never look like a committed one.
-    conn.execute(update(people_version).values(version=secrets.randbits(62)))
+    new = secrets.randbits(62)
+    conn.execute(update(people_version).values(version=new))
+    cached = _cache.get(conn.engine)
+    if cached is None or cached.version != old or changed is None:
+        _cache.pop(conn.engine, None)
+        return
+    ids, matrix = cached.ids, cached.matrix
+    gone = [pid for pid, c in changed.items() if c is None]
+    if gone:
+        keep = ~np.isin(ids, gone)
+        ids, matrix = ids[keep], matrix[keep]
+    for pid, centroid in changed.items():
+        if centroid is None:
+            continue
+        at = np.flatnonzero(ids == pid)
+        if len(at):
+            matrix[at[0]] = centroid
+        else:
+            ids = np.append(ids, np.int64(pid))
+            matrix = np.vstack([matrix, centroid[None, :].astype(np.float32)])
+    _cache[conn.engine] = Centroids(new, ids, matrix)
 
 
 def centroids(conn: Connection) -> Centroids:
@@ -111,13 +135,14 @@ def add_faces(conn: Connection, person_id: int, face_ids: list[int], vectors: np
     ).one()
     total = from_blob(row.total) + np.asarray(vectors, np.float32).sum(axis=0)
     conn.execute(update(faces).where(faces.c.id.in_(face_ids)).values(person_id=person_id))
+    count = row.faces + len(face_ids)
     conn.execute(
         update(people)
         .where(people.c.id == person_id)
-        .values(total=to_blob(total), faces=row.faces + len(face_ids), updated_at=time.time(),
+        .values(total=to_blob(total), faces=count, updated_at=time.time(),
                 cover_face_id=row.cover_face_id or _best_face(conn, face_ids))
     )  # fmt: skip
-    _bump(conn)
+    _bump(conn, {person_id: total / count})
 
 
 def _best_face(conn: Connection, face_ids: list[int]) -> int:
@@ -141,20 +166,19 @@ def release_faces(conn: Connection, face_ids: list[int]) -> None:
     for r in rows:
         by_person.setdefault(int(r.person_id), []).append(r)
     conn.execute(update(faces).where(faces.c.id.in_(face_ids)).values(person_id=None))
-    for pid, gone in by_person.items():
-        _shrink(conn, pid, gone)
     if by_person:
-        _bump(conn)
+        _bump(conn, {pid: _shrink(conn, pid, gone) for pid, gone in by_person.items()})
 
 
-def _shrink(conn: Connection, pid: int, gone: list[Any]) -> None:
+def _shrink(conn: Connection, pid: int, gone: list[Any]) -> np.ndarray | None:
+    """Take faces out of a person; returns its new centroid (None: the person is gone)."""
     row = conn.execute(
         select(people.c.total, people.c.faces, people.c.cover_face_id).where(people.c.id == pid)
     ).one()
     left = row.faces - len(gone)
     if left <= 0:
         conn.execute(delete(people).where(people.c.id == pid))
-        return
+        return None
     total = from_blob(row.total) - sum(from_blob(r.embedding) for r in gone)
     cover = row.cover_face_id
     if cover in {r.id for r in gone}:
@@ -165,6 +189,7 @@ def _shrink(conn: Connection, pid: int, gone: list[Any]) -> None:
         .where(people.c.id == pid)
         .values(total=to_blob(total), faces=left, cover_face_id=cover, updated_at=time.time())
     )
+    return np.asarray(total / left, dtype=np.float32)
 
 
 def set_attributes(
@@ -192,6 +217,7 @@ def merge(conn: Connection, into: int, sources: list[int]) -> None:
             select(faces.c.id, faces.c.embedding).where(faces.c.person_id == pid)
         ).all()
         conn.execute(delete(people).where(people.c.id == pid))  # faces.person_id -> NULL
+        _bump(conn, {pid: None})
         add_faces(
             conn, into, [r.id for r in rows], np.stack([from_blob(r.embedding) for r in rows])
         )
