@@ -21,8 +21,10 @@ pytestmark = [
 
 
 @pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str | None):
     monkeypatch.setenv("MEDIAQUERY_DATA_DIR", str(tmp_path / "data"))
+    if database_url:
+        monkeypatch.setenv("MEDIAQUERY_DATABASE_URL", database_url)
     monkeypatch.setenv("MEDIAQUERY_ANALYZERS", '["people", "faces"]')
     runner = CliRunner()
     return lambda *args: runner.invoke(app, list(args), catch_exceptions=False)

@@ -28,9 +28,12 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def indexed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, FastAPI]]:
+def indexed(
+    tmp_path_factory: pytest.TempPathFactory, _module_database: str | None
+) -> Iterator[tuple[TestClient, FastAPI]]:
     data = tmp_path_factory.mktemp("data")
-    settings = load_settings(data_dir=data, analyzers=["people", "faces"], watch=False,
+    settings = load_settings(data_dir=data, database_url=_module_database,
+                             analyzers=["people", "faces"], watch=False,
                              reconcile_on_start=False)  # fmt: skip
     settings.queue.workers = 0
     app = create_app(settings, background=False)
