@@ -33,6 +33,7 @@ PG_URL = os.environ.get(
     "MEDIAQUERY_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 DIM = 128
+BOX = {"left": 0.0, "top": 0.0, "width": 1.0, "height": 1.0}
 BENCH_DB = "mq_people_bench"  # created next to --pg-url's database, dropped after
 
 
@@ -113,7 +114,7 @@ def run(engine: Engine, n_faces: int, per_person: int, runs: int) -> None:
         with write_tx(engine) as conn:
             t = time.perf_counter()
             face_id = conn.execute(
-                insert(faces).values(media_id=1, analyzer="faces", box={}, score=0.9,
+                insert(faces).values(media_id=1, analyzer="faces", box=BOX, score=0.9,
                                      embedding=people_index.to_blob(q), created_at=time.time())
                 .returning(faces.c.id)
             ).scalar_one()  # fmt: skip
