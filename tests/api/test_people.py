@@ -139,7 +139,12 @@ def test_people_paging_and_unknown_people(indexed: tuple[TestClient, FastAPI]) -
     assert first["items"][0]["id"] != second["items"][0]["id"] and second["next_cursor"] is None
     assert client.get("/v1/people/999999").status_code == 404
     assert client.patch("/v1/people/999999", json={"name": "x"}).status_code == 404
+    pid = first["items"][0]["id"]
+    assert client.patch(f"/v1/people/{pid}", json={"name": "a\x00b"}).status_code == 400
     assert client.get("/v1/people", params={"cursor": "junk"}).status_code == 400
+    assert client.get(f"/v1/people/{2**64}").status_code == 400  # beyond 64 bits: not a 500
+    r = client.post(f"/v1/people/{first['items'][0]['id']}/merge", json={"from": []})
+    assert r.status_code == 400 and "message" in r.json()
 
 
 def test_recluster_keeps_names_then_merge_delete_and_forget(

@@ -28,7 +28,7 @@ from sqlalchemy import (
     update,
 )
 
-from mediaquery.errors import NotFound
+from mediaquery.errors import BadRequest, NotFound
 from mediaquery.index.tables import faces, media, people, people_version
 
 DIM = 128
@@ -198,6 +198,8 @@ def set_attributes(
     """Name (an empty name clears it) or hide a person; NotFound for an unknown id."""
     values: dict[str, Any] = {"updated_at": time.time()}
     if name is not None:
+        if any(ord(c) < 32 for c in name):
+            raise BadRequest("A person's name cannot hold control characters")
         clean = name.strip() or None
         values.update(name=clean, name_key=clean.casefold() if clean else None)
     if hidden is not None:

@@ -7,12 +7,13 @@ import threading
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from mediaquery.analyzers.faces import EXTRA_KEY, FacesAnalyzer
 from mediaquery.api.deps import ConnDep, CtxDep, get_ctx
+from mediaquery.api.filters import MAX_ID
 from mediaquery.decode import decode_image
 from mediaquery.errors import BadRequest, MediaQueryError, NotFound
 from mediaquery.index import faces as faces_index
@@ -25,6 +26,9 @@ router = APIRouter(tags=["people"])
 _lock = threading.Lock()
 MAX_SEARCH_BYTES = 20 * 1024 * 1024
 THUMB_SIDE = 160
+
+
+PersonId = Annotated[int, Path(ge=1, le=MAX_ID, description="The person's id")]
 
 
 class FacesUnavailable(MediaQueryError):
@@ -63,7 +67,9 @@ class PersonPatch(BaseModel):
 
 
 class MergeRequest(BaseModel):
-    from_: list[int] = Field(alias="from", min_length=1, max_length=1000)
+    from_: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        alias="from", min_length=1, max_length=1000
+    )
 
 
 class PersonRef(BaseModel):
@@ -109,7 +115,7 @@ def list_people(
 
 
 @router.get("/v1/people/{person_id}", response_model=PersonDetail)
-def get_person(conn: ConnDep, person_id: int) -> PersonDetail:
+def get_person(conn: ConnDep, person_id: PersonId) -> PersonDetail:
     """One person with each of their faces (media name and box)."""
     row = people_index.get(conn, person_id)
     faces = [PersonFace(**f) for f in people_index.faces_of(conn, person_id)]
@@ -117,7 +123,7 @@ def get_person(conn: ConnDep, person_id: int) -> PersonDetail:
 
 
 @router.patch("/v1/people/{person_id}", response_model=PersonPublic)
-def patch_person(ctx: CtxDep, person_id: int, body: PersonPatch) -> PersonPublic:
+def patch_person(ctx: CtxDep, person_id: PersonId, body: PersonPatch) -> PersonPublic:
     """Name (or rename; "" clears) and hide or show a person."""
     with write_tx(ctx.engine) as conn:
         people_index.set_attributes(conn, person_id, name=body.name, hidden=body.hidden)
@@ -125,7 +131,7 @@ def patch_person(ctx: CtxDep, person_id: int, body: PersonPatch) -> PersonPublic
 
 
 @router.post("/v1/people/{person_id}/merge", response_model=PersonPublic)
-def merge_people(ctx: CtxDep, person_id: int, body: MergeRequest) -> PersonPublic:
+def merge_people(ctx: CtxDep, person_id: PersonId, body: MergeRequest) -> PersonPublic:
     """Move every face of the people in `from` into this person."""
     with write_tx(ctx.engine) as conn:
         people_index.merge(conn, person_id, body.from_)
@@ -133,7 +139,7 @@ def merge_people(ctx: CtxDep, person_id: int, body: MergeRequest) -> PersonPubli
 
 
 @router.delete("/v1/people/{person_id}", status_code=status.HTTP_204_NO_CONTENT)
-def forget_person(ctx: CtxDep, person_id: int) -> Response:
+def forget_person(ctx: CtxDep, person_id: PersonId) -> Response:
     """Forget a person: deletes the person and every face embedding of theirs."""
     with write_tx(ctx.engine) as conn:
         people_index.forget(conn, person_id)
@@ -141,7 +147,7 @@ def forget_person(ctx: CtxDep, person_id: int) -> Response:
 
 
 @router.get("/v1/people/{person_id}/thumbnail", response_class=Response)
-def person_thumbnail(ctx: CtxDep, conn: ConnDep, person_id: int) -> Response:
+def person_thumbnail(ctx: CtxDep, conn: ConnDep, person_id: PersonId) -> Response:
     """A JPEG crop of the person's representative face."""
     row = people_index.get(conn, person_id)
     found = faces_index.face_media(conn, row["cover_face_id"] or 0)
