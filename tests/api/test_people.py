@@ -160,6 +160,18 @@ def test_recluster_keeps_names_then_merge_delete_and_forget(
     who = _who(client)
     assert client.get(f"/v1/people/{who['obama']}").json()["name"] == "Barack"
 
+    # A wrong face moves out; the person keeps the rest.
+    detail = client.get(f"/v1/people/{who['obama']}").json()
+    face = detail["face_list"][0]
+    r = client.delete(f"/v1/people/{who['obama']}/faces/{face['id']}")
+    assert r.status_code == 204
+    after = client.get(f"/v1/people/{who['obama']}").json()
+    assert after["faces"] == detail["faces"] - 1
+    assert face["id"] not in {f["id"] for f in after["face_list"]}
+    assert client.delete(f"/v1/people/{who['obama']}/faces/{face['id']}").status_code == 404
+    face_media = client.get(f"/v1/media/{face['media']}").json()["faces"]
+    assert any(f["person"] is None for f in face_media)
+
     # Deleting a photo deletes its faces.
     before = client.get(f"/v1/people/{who['biden']}").json()["faces"]
     assert client.delete("/v1/media/biden/6.jpg").status_code == 204
@@ -172,4 +184,6 @@ def test_recluster_keeps_names_then_merge_delete_and_forget(
 
     assert client.delete(f"/v1/people/{who['obama']}").status_code == 204
     assert _people(client) == []
-    assert client.get("/v1/media/obama/1.jpg").json()["faces"] == []
+    # Their embeddings are gone; only the face moved out earlier (nobody's now) is left.
+    left = [f for n in OBAMA for f in client.get(f"/v1/media/{n}").json()["faces"]]
+    assert len(left) == 1 and left[0]["person"] is None

@@ -192,6 +192,16 @@ def _shrink(conn: Connection, pid: int, gone: list[Any]) -> np.ndarray | None:
     return np.asarray(total / left, dtype=np.float32)
 
 
+def remove_face(conn: Connection, person_id: int, face_id: int) -> None:
+    """Take a wrongly grouped face out of a person (it then belongs to nobody)."""
+    held = conn.execute(
+        select(faces.c.id).where(faces.c.id == face_id, faces.c.person_id == person_id)
+    ).first()
+    if held is None:
+        raise NotFound(f"Person {person_id} has no face {face_id}")
+    release_faces(conn, [face_id])
+
+
 def set_attributes(
     conn: Connection, person_id: int, name: str | None = None, hidden: bool | None = None
 ) -> None:

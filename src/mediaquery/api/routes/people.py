@@ -146,6 +146,18 @@ def forget_person(ctx: CtxDep, person_id: PersonId) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
+@router.delete("/v1/people/{person_id}/faces/{face_id}", status_code=status.HTTP_204_NO_CONTENT)
+def remove_face(
+    ctx: CtxDep,
+    person_id: PersonId,
+    face_id: Annotated[int, Path(ge=1, le=MAX_ID, description="The face's id")],
+) -> Response:
+    """Move a wrong face out of a person (the face stays, belonging to nobody)."""
+    with write_tx(ctx.engine) as conn:
+        people_index.remove_face(conn, person_id, face_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 @router.get("/v1/people/{person_id}/thumbnail", response_class=Response)
 def person_thumbnail(ctx: CtxDep, conn: ConnDep, person_id: PersonId) -> Response:
     """A JPEG crop of the person's representative face."""
