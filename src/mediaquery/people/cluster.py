@@ -53,21 +53,33 @@ def cluster(vectors: np.ndarray) -> list[int]:
     A greedy pass (each face joins the nearest running centroid within JOIN, or starts one),
     then every face moves to its nearest final centroid within JOIN, so early faces are not
     stuck with a centroid that drifted; clusters under MIN_FACES are dissolved."""
-    sums: list[np.ndarray] = []
-    counts: list[int] = []
-    for v in vectors:
-        if sums:
-            d = np.linalg.norm(np.stack(sums) / np.asarray(counts)[:, None] - v[None, :], axis=1)
-            j = int(np.argmin(d))
-            if d[j] <= JOIN:
-                sums[j] = sums[j] + v
-                counts[j] += 1
-                continue
-        sums.append(v.astype(np.float64))
-        counts.append(1)
-    if not sums:
+    n = len(vectors)
+    if not n:
         return []
-    cents = np.stack(sums) / np.asarray(counts)[:, None]
+    size = min(n, 1024)  # grown as people appear
+    sums, cents = np.zeros((size, vectors.shape[1])), np.zeros((size, vectors.shape[1]))
+    counts, norms = np.zeros(size, np.int64), np.zeros(size)
+    k = 0
+    for v in vectors.astype(np.float64):
+        if k == len(counts):
+            sums, cents = np.vstack([sums, np.zeros_like(sums)]), np.vstack([cents, cents * 0])
+            counts = np.concatenate([counts, np.zeros_like(counts)])
+            norms = np.concatenate([norms, np.zeros_like(norms)])
+        if k:
+            # |c - v|^2 = |c|^2 - 2 c.v + |v|^2: one matrix-vector product, no k x 128 copy
+            d2 = norms[:k] - 2.0 * (cents[:k] @ v) + float(v @ v)
+            j = int(np.argmin(d2))
+            if d2[j] <= JOIN * JOIN:
+                sums[j] += v
+                counts[j] += 1
+                cents[j] = sums[j] / counts[j]
+                norms[j] = cents[j] @ cents[j]
+                continue
+        sums[k] = cents[k] = v
+        norms[k] = float(v @ v)
+        counts[k] = 1
+        k += 1
+    cents = cents[:k]
     labels = np.concatenate([_nearest(vectors[i : i + 1024], cents) for i in
                              range(0, len(vectors), 1024)])  # fmt: skip
     sizes = np.bincount(labels[labels >= 0], minlength=len(cents))
