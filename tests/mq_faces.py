@@ -15,7 +15,7 @@ from PIL import Image, ImageEnhance, ImageOps
 PHOTOS = Path(__file__).parent / "data" / "faces"
 
 
-def _photo(name: str) -> Image.Image:
+def photo(name: str) -> Image.Image:
     return Image.open(PHOTOS / name).convert("RGB")
 
 
@@ -25,14 +25,14 @@ def _crop(im: Image.Image, f: float) -> Image.Image:
 
 
 OBAMA = {
-    "obama/1.jpg": _photo("obama.jpg"),
-    "obama/2.jpg": _photo("obama3.jpg"),
-    "obama/3.jpg": _photo("obama_partial_face.jpg"),
-    "obama/4.jpg": _photo("obama_partial_face2.jpg"),
-    "obama/5.jpg": ImageOps.mirror(_photo("obama.jpg")),
-    "obama/6.jpg": _crop(ImageOps.mirror(_photo("obama3.jpg")), 0.08),
+    "obama/1.jpg": photo("obama.jpg"),
+    "obama/2.jpg": photo("obama3.jpg"),
+    "obama/3.jpg": photo("obama_partial_face.jpg"),
+    "obama/4.jpg": photo("obama_partial_face2.jpg"),
+    "obama/5.jpg": ImageOps.mirror(photo("obama.jpg")),
+    "obama/6.jpg": _crop(ImageOps.mirror(photo("obama3.jpg")), 0.08),
 }
-_BIDEN = _photo("biden.jpg")
+_BIDEN = photo("biden.jpg")
 BIDEN = {
     "biden/1.jpg": _BIDEN,
     "biden/2.jpg": ImageOps.mirror(_BIDEN),
