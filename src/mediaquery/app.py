@@ -20,6 +20,7 @@ from mediaquery.api.request_checks import check_request
 from mediaquery.api.routes import events, files, health, jobs, labels, media, s3events, seed, video
 from mediaquery.api.routes import facets as facets_routes
 from mediaquery.api.routes import models as models_routes
+from mediaquery.api.routes import people as people_routes
 from mediaquery.api.routes import search as search_routes
 from mediaquery.auth.guard import KeyCache, require_access
 from mediaquery.auth.host_origin import HostOriginGuard
@@ -135,5 +136,6 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     app.include_router(models_routes.router)
     app.include_router(facets_routes.router)
     app.include_router(search_routes.router)
+    app.include_router(people_routes.router)
     mediaquery.web.routes.mount(app)
     return app

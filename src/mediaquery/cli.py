@@ -36,6 +36,7 @@ from mediaquery.ingest.uploads import delete_object, store_upload
 from mediaquery.logs import setup_logging
 from mediaquery.mediatypes import SNIFF_BYTES, sniff
 from mediaquery.models.cli import models_app
+from mediaquery.people.cli import app as people_app
 from mediaquery.queue import jobs
 from mediaquery.queue.celery_worker import worker as worker_command
 from mediaquery.queue.relay import publish_now, start_relay
@@ -44,6 +45,7 @@ from mediaquery.queue.worker import Worker
 app = typer.Typer(help="Analyse images and videos and query what was found.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(models_app, name="models")
+app.add_typer(people_app, name="people")
 app.command("worker")(worker_command)
 app.command("listen")(listen_command)
 out = Console()
@@ -256,6 +258,9 @@ def list_cmd(
     prefix: Annotated[str | None, typer.Option(help="Name prefix")] = None,
     status: StatusOption = None,
     min_confidence: Annotated[float | None, typer.Option(help="0-100")] = None,
+    person: Annotated[
+        list[str] | None, typer.Option(help="Person's name or id (repeat for AND)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines output")] = False,
     taken_after: Annotated[str | None, typer.Option(help="Date or date-time")] = None,
     taken_before: Annotated[str | None, typer.Option(help="Date (whole day) or date-time")] = None,
@@ -276,7 +281,8 @@ def list_cmd(
         raise typer.BadParameter(exc.message) from exc
     threshold = ctx.settings.labels.threshold(min_confidence)
     f = MediaFilter(prefix=prefix, type=type and type.value, labels=label or [],
-                    status=status and status.value, min_confidence=threshold, **where)  # fmt: skip
+                    status=status and status.value, people=person or [],
+                    min_confidence=threshold, **where)  # fmt: skip
     with ctx.engine.connect() as conn:
         rows = list_media(conn, f, order=order.value).items
     if as_json:

@@ -67,7 +67,13 @@ def names(client: TestClient, **params: object) -> list[str]:
 def test_every_default_analyzer_ran_and_is_recorded(indexed: TestClient) -> None:
     item = indexed.get("/v1/media/food/coffee.jpg").json()
     assert item["status"] == "done"
-    assert {a["analyzer"] for a in item["analyses"]} == {"labels", "people", "text", "moderation"}
+    assert {a["analyzer"] for a in item["analyses"]} == {
+        "labels",
+        "people",
+        "text",
+        "moderation",
+        "faces",
+    }
 
 
 def test_portrait_has_one_face_with_a_box_over_the_face(indexed: TestClient) -> None:

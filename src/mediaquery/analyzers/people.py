@@ -17,7 +17,7 @@ import numpy as np
 from cv2.data import haarcascades
 from PIL import Image
 
-from mediaquery.analyzers import nudenet_detector
+from mediaquery.analyzers import face_boxes, nudenet_detector
 from mediaquery.analyzers.base import Analyzer
 from mediaquery.domain import Box, Findings, LabelFinding
 
@@ -97,6 +97,7 @@ class PeopleAnalyzer(Analyzer):
             parts = [_pixels(d.box, w, h) for d in detections
                      if d.label not in FACE_CLASSES and d.score >= PART_SCORE]  # fmt: skip
             persons = _persons(faces, self._bodies(gray, scale, parts), w, h)
+        face_boxes.remember(image, tuple((_box(f, w, h), f.score) for f in faces))  # for `faces`
         return Findings(
             analyzer=self.name,
             version=self.version,

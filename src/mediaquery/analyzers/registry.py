@@ -20,6 +20,7 @@ GROUP = "mediaquery.analyzers"
 BUILTINS = {
     "labels": "mediaquery.analyzers.imagenet:LabelsAnalyzer",
     "people": "mediaquery.analyzers.people:PeopleAnalyzer",
+    "faces": "mediaquery.analyzers.faces:FacesAnalyzer",
     "text": "mediaquery.analyzers.text:TextAnalyzer",
     "moderation": "mediaquery.analyzers.moderation:ModerationAnalyzer",
     "rekognition": "mediaquery.analyzers.rekognition:RekognitionAnalyzer",

@@ -81,6 +81,9 @@ def media_filter(
         int | None, Query(ge=0, le=MAX_ID, description="With label: seen before (video)")
     ] = None,
     where: Annotated[MetadataFilter, Depends(metadata_filter)] = _NO_METADATA,
+    person: Annotated[
+        list[str] | None, Query(description="A person's name (any case) or id; repeat for AND")
+    ] = None,
 ) -> MediaFilter:
     """Which media a request asks about (every parameter narrows the result)."""
     return MediaFilter(
@@ -94,6 +97,7 @@ def media_filter(
         moderation=moderation or None,
         from_ms=from_ms,
         to_ms=to_ms,
+        people=[x for x in person or [] if x.strip()],
     )
 
 

@@ -95,6 +95,17 @@ class PlacePublic(BaseModel):
     country_code: str | None = Field(description="ISO 3166-1 alpha-2")
 
 
+class FacePersonPublic(BaseModel):
+    id: int
+    name: str | None
+
+
+class FacePublic(BaseModel):
+    box: dict[str, float] = Field(description="left, top, width, height (0-1)")
+    confidence: float
+    person: FacePersonPublic | None = Field(description="Who it is; null until grouped")
+
+
 class MediaPublic(BaseModel):
     name: str
     type: str
@@ -125,6 +136,9 @@ class MediaPublic(BaseModel):
     )
     moderation: list[ModerationPublic] | None = Field(
         None, description="Moderation labels, kept apart from labels (single-item reads only)"
+    )
+    faces: list[FacePublic] | None = Field(
+        None, description="Faces with their person, left to right (single-item reads only)"
     )
 
     @classmethod

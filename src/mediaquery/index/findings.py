@@ -11,6 +11,7 @@ import numpy as np
 from sqlalchemy import Connection, delete, insert, select, update
 
 from mediaquery.domain import Findings, LabelFinding, Status
+from mediaquery.index.faces import delete_faces, faces_in_media, replace_faces
 from mediaquery.index.label_counts import tracked
 from mediaquery.index.repo import MediaRow, get_media
 from mediaquery.index.tables import (
@@ -40,12 +41,14 @@ def save_findings(
     floor: float,
     width: int | None = None,
     height: int | None = None,
+    new_faces: list[int] | None = None,
 ) -> bool:
     """Replace each analyzer's findings for this content and mark the media done.
 
     Idempotent: a rerun replaces rows keyed by (media, analyzer), so an analyzer's old version
-    is replaced, never merged. Returns False, writing nothing, when the media was deleted or
-    replaced while it was being analysed."""
+    is replaced, never merged. The ids of faces stored (not yet in any person) are appended to
+    `new_faces`. Returns False, writing nothing, when the media was deleted or replaced while
+    it was being analysed."""
     row = get_media(conn, name)
     if row is None or row.etag != etag:
         return False
@@ -56,6 +59,11 @@ def save_findings(
     with tracked(conn, row.id):
         for findings, _ in results:
             _save_one(conn, row.id, findings, previous, floor)
+            found = findings.extra.get("faces")
+            if isinstance(found, list) and UNAVAILABLE not in findings.extra:
+                ids = replace_faces(conn, row.id, findings.analyzer, found)
+                if new_faces is not None:
+                    new_faces.extend(ids)
     if results:
         conn.execute(
             insert(analyses),
@@ -91,6 +99,7 @@ def _skipped(findings: Findings) -> dict[str, Any]:
 
 
 def _clear_analyzer(conn: Connection, media_id: int, analyzer: str) -> None:
+    delete_faces(conn, media_id, analyzer)
     for table in (label_terms, labels, moderation_labels, text_lines, embeddings, analyses,
                   label_segments, label_timestamps):  # fmt: skip
         conn.execute(
@@ -178,7 +187,7 @@ def _insert_embedding(conn: Connection, media_id: int, findings: Findings) -> No
 
 
 def attach_details(conn: Connection, row: MediaRow) -> dict[str, Any]:
-    """Text lines and moderation labels of one media item."""
+    """Text lines, moderation labels and faces (with their person) of one media item."""
     lines = conn.execute(
         select(
             text_lines.c.text,
@@ -201,4 +210,5 @@ def attach_details(conn: Connection, row: MediaRow) -> dict[str, Any]:
     return {
         "text": [dict(r._mapping) for r in lines],
         "moderation": [{**r._mapping, "boxes": r.boxes or []} for r in mod],
+        "faces": faces_in_media(conn, row.id),
     }

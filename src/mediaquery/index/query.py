@@ -33,6 +33,7 @@ from mediaquery.index.metadata import (
     metadata_conditions,
     plan_drive,
 )
+from mediaquery.index.people import person_condition
 from mediaquery.index.repo import MEDIA_COLUMNS, MediaRow, attach_labels, media_row
 from mediaquery.index.tables import label_terms, labels, media, moderation_labels
 from mediaquery.index.text_search import sqlite_matches_at_least, text_condition
@@ -58,6 +59,7 @@ class MediaFilter:
     place: str | None = None  # a city, region or country name, any case
     country: str | None = None  # ISO 3166-1 alpha-2 code
     near: tuple[float, float, float] | None = None  # lat, lon, radius_km
+    people: list[str] = field(default_factory=list)  # names (any case) or ids: all of them
 
 
 @dataclass(slots=True)
@@ -79,7 +81,7 @@ def _prefix_bound(prefix: str) -> str | None:
 def _has_nul(f: MediaFilter) -> bool:
     # No name, label or word holds NUL, and PostgreSQL cannot even be asked about one.
     values = [f.prefix, f.type, f.status, f.text, f.moderation, f.camera, f.place, f.country,
-              *f.labels]  # fmt: skip
+              *f.labels, *f.people]  # fmt: skip
     return any(v is not None and "\x00" in v for v in values)
 
 
@@ -152,6 +154,7 @@ def _conditions(
             conds.append(func.substr(media.c.name, 1, len(f.prefix)) == f.prefix)
     if f.type:
         conds.append(media.c.type == f.type)
+    conds.extend(person_condition(p) for p in f.people)
     if f.status:
         conds.append(media.c.status == f.status)
     timed = f.from_ms is not None or f.to_ms is not None
@@ -313,9 +316,9 @@ def _by_taken(
 
 def unfiltered(f: MediaFilter) -> bool:
     """Whether `f` asks for everything (at some confidence)."""
-    return not (f.prefix or f.type or f.labels or f.status or f.text or f.moderation) and (
-        f.from_ms is None and f.to_ms is None and not has_metadata_filter(f)
-    )
+    return not (
+        f.prefix or f.type or f.labels or f.status or f.text or f.moderation or f.people
+    ) and (f.from_ms is None and f.to_ms is None and not has_metadata_filter(f))
 
 
 def label_facets(conn: Connection, f: MediaFilter, limit: int = 100) -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 
 from mediaquery.domain import MediaType, Status
+from mediaquery.index.faces import delete_faces
 from mediaquery.index.label_counts import tracked
 from mediaquery.index.metadata import CLEARED
 from mediaquery.index.tables import (
@@ -126,6 +127,7 @@ def upsert_media(
 
 
 def _clear_findings(conn: Connection, media_id: int) -> None:
+    delete_faces(conn, media_id)  # first: a person whose last face goes disappears
     with tracked(conn, media_id):
         for table in (label_terms, labels, analyses, moderation_labels, text_lines, embeddings,
                       label_segments, label_timestamps, video_chunks, place_terms):  # fmt: skip

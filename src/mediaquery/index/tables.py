@@ -293,3 +293,47 @@ service_state = Table(
     Column("value", JSON, nullable=True),
     Column("updated_at", Float, nullable=False),
 )
+
+# People: clusters of faces. `total` is the sum of their face embeddings and `faces` how many
+# there are, so a face joining or leaving updates the centroid (total / faces) in O(1).
+people = Table(
+    "people",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=True),
+    Column("name_key", String(200), nullable=True),  # casefolded name, for person=alice
+    Column("hidden", Integer, nullable=False, server_default="0"),
+    Column("faces", Integer, nullable=False, server_default="0"),
+    Column("total", LargeBinary, nullable=False),  # float32 sum of the face embeddings
+    Column("cover_face_id", Id, nullable=True),  # the representative face (its thumbnail)
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index("ix_people_name_key", "name_key"),
+)
+
+# One row per face found in an image: its box (relative), the dlib embedding and its person
+# (NULL while it waits for enough similar faces to form one). Biometric data: deleted with the
+# media, and with the person when a person is forgotten.
+faces = Table(
+    "faces",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("media_id", Id, ForeignKey("media.id", ondelete="CASCADE"), nullable=False),
+    Column("analyzer", String(50), nullable=False),
+    Column("box", JSON, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("embedding", LargeBinary, nullable=False),  # float32 x 128
+    Column("person_id", Id, ForeignKey("people.id", ondelete="SET NULL"), nullable=True),
+    Column("created_at", Float, nullable=False),
+    Index("ix_faces_media", "media_id"),
+    Index("ix_faces_person", "person_id", "media_id"),
+)
+
+# Bumped on every change to people's centroids, so each process knows when its in-memory
+# copy of the centroids (index/people_cache.py) is stale.
+people_version = Table(
+    "people_version",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)

@@ -56,6 +56,14 @@ BUILTINS: tuple[BuiltinModel, ...] = (
     BuiltinModel("pp-ocrv6-rec-small", "PP-OCRv6 small text recogniser (ONNX)", "Apache-2.0",
                  "PyPI: rapidocr", ("text",),
                  _package_file("rapidocr", "models", "PP-OCRv6_rec_small.onnx")),
+    BuiltinModel("dlib-face-resnet", "dlib face recognition ResNet, 128-d embeddings (dlib)",
+                 "CC0-1.0", "PyPI: face-recognition-models", ("faces",),
+                 _package_file("face_recognition_models", "models",
+                               "dlib_face_recognition_resnet_model_v1.dat")),
+    BuiltinModel("dlib-shape-5pt", "dlib 5-point face landmarks, to align faces (dlib)",
+                 "CC0-1.0", "PyPI: face-recognition-models", ("faces",),
+                 _package_file("face_recognition_models", "models",
+                               "shape_predictor_5_face_landmarks.dat")),
 )  # fmt: skip
 
 

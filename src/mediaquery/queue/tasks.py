@@ -24,6 +24,7 @@ from mediaquery.index.metadata import save_metadata
 from mediaquery.metadata import Metadata
 from mediaquery.metadata.extract import extract
 from mediaquery.notify import events
+from mediaquery.people.cluster import assign as assign_faces
 from mediaquery.queue import jobs
 from mediaquery.queue.jobs import Job
 from mediaquery.thumbnails import save_decoded
@@ -174,8 +175,10 @@ def _store(ctx: Context, work: list[_Work]) -> None:
     shown = ctx.settings.labels.default_min_confidence
     with write_tx(ctx.engine) as conn:
         for w in work:
+            new_faces: list[int] = []
             saved = save_findings(conn, w.job.media_name, w.job.etag, w.results, floor=floor,
-                                  width=w.width, height=w.height)  # fmt: skip
+                                  width=w.width, height=w.height, new_faces=new_faces)  # fmt: skip
+            assign_faces(conn, new_faces)
             jobs.finish(conn, w.job.id)
             if saved and w.meta is not None:
                 save_metadata(conn, w.job.media_name, w.job.etag, w.meta)

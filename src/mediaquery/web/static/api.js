@@ -129,6 +129,7 @@ async function request(url, options = {}) {
 export function apiQuery(filters, extra = {}) {
   const q = new URLSearchParams();
   for (const label of filters.label) q.append("label", label);
+  for (const person of filters.person || []) q.append("person", person);
   for (const key of ["prefix", "type", "text", "min_confidence", "status", "place", "camera",
     "taken_after", "taken_before"]) {
     if (filters[key]) q.set(key, filters[key]);
@@ -155,6 +156,26 @@ export function metadataFacets(kind, filters, { signal } = {}) {
 
 export function getMedia(name, { signal } = {}) {
   return request(mediaUrl(name), { signal });
+}
+
+export function listPeople({ limit = 100, signal } = {}) {
+  return request(`/v1/people?limit=${limit}`, { signal });
+}
+
+export function patchPerson(id, changes) {
+  return request(`/v1/people/${id}`, {
+    method: "PATCH",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(changes),
+  });
+}
+
+export function mergePeople(into, from) {
+  return request(`/v1/people/${into}/merge`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ from }),
+  });
 }
 
 export function deleteMedia(name) {

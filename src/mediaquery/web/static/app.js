@@ -8,7 +8,8 @@ import { Detail } from "./detail.js";
 import { FilterPanel } from "./filters.js";
 import { Gallery } from "./gallery.js";
 import { startLive } from "./live.js";
-import { describe, EMPTY, hasFilters, readQuery, sameQuery, withLabel, writeQuery } from "./query.js";
+import { PeoplePanel } from "./people.js";
+import { describe, EMPTY, hasFilters, readQuery, sameQuery, withLabel, withPerson, writeQuery } from "./query.js";
 import { Uploader } from "./upload.js";
 import { WhenWherePanel } from "./whenwhere.js";
 
@@ -29,6 +30,10 @@ const gallery = new Gallery($("grid"), {
 
 const panel = new FilterPanel((next, { push }) => setFilters(next, { push }));
 const whenWhere = new WhenWherePanel((next, { push }) => setFilters(next, { push }));
+
+const people = new PeoplePanel($("people-list"), {
+  onPick: (key) => setFilters(withPerson(filters, key), { push: true }),
+});
 
 const detail = new Detail($("detail"), $("confirm"), {
   onClose: closeItem,
@@ -76,6 +81,7 @@ function reload() {
   document.title = hasFilters(filters) ? `${describe(filters)} · mediaquery` : "mediaquery";
   gallery.reset(filters);
   refreshFacets();
+  people.refresh();
 }
 
 const refreshFacets = debounce(async () => {

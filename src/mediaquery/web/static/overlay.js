@@ -18,6 +18,15 @@ export function boxGroups(item) {
       visible: true,
     });
   }
+  const known = (item.faces || []).filter((f) => f.person);
+  if (known.length) {
+    groups.push({
+      key: "Names",
+      kind: "names",
+      boxes: known.map((f) => ({ box: f.box, caption: f.person.name || `Person ${f.person.id}` })),
+      visible: true,
+    });
+  }
   if (lines.length) {
     groups.push({
       key: "Text",

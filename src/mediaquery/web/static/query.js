@@ -2,6 +2,7 @@
 
 export const EMPTY = Object.freeze({
   label: [],
+  person: [], // people's names or ids: photos with all of them
   prefix: "",
   type: "",
   text: "",
@@ -14,12 +15,18 @@ export const EMPTY = Object.freeze({
   order: "", // "" = newest first (the API's order=newest); "name" = A-Z; "taken" = date taken
 });
 
+const LISTS = ["label", "person"]; // repeated parameters
+
 /** Filters from a query string such as location.search. */
 export function readQuery(search) {
   const q = new URLSearchParams(search);
-  const filters = { ...EMPTY, label: q.getAll("label").filter(Boolean) };
+  const filters = {
+    ...EMPTY,
+    label: q.getAll("label").filter(Boolean),
+    person: q.getAll("person").filter(Boolean),
+  };
   for (const key of Object.keys(EMPTY)) {
-    if (key !== "label") filters[key] = (q.get(key) || "").trim();
+    if (!LISTS.includes(key)) filters[key] = (q.get(key) || "").trim();
   }
   if (!["", "image", "video", "unknown"].includes(filters.type)) filters.type = "";
   if (!["name", "taken"].includes(filters.order)) filters.order = "";
@@ -29,9 +36,9 @@ export function readQuery(search) {
 /** "?label=Dog&type=image" (or "" when nothing is set). */
 export function writeQuery(filters) {
   const q = new URLSearchParams();
-  for (const label of filters.label) q.append("label", label);
+  for (const key of LISTS) for (const value of filters[key] || []) q.append(key, value);
   for (const key of Object.keys(EMPTY)) {
-    if (key !== "label" && filters[key] !== "") q.set(key, filters[key]);
+    if (!LISTS.includes(key) && filters[key] !== "") q.set(key, filters[key]);
   }
   const s = q.toString();
   return s ? `?${s}` : "";
@@ -51,13 +58,18 @@ export function withLabel(filters, label) {
   return exists ? filters : { ...filters, label: [...filters.label, label] };
 }
 
+/** Only photos of this person (a name or id). */
+export function withPerson(filters, person) {
+  return { ...filters, person: [String(person)] };
+}
+
 export function withoutLabel(filters, label) {
   return { ...filters, label: filters.label.filter((x) => x !== label) };
 }
 
 /** A heading for the current query: "Cat · Photos · “invoice”". */
 export function describe(filters) {
-  const parts = [...filters.label];
+  const parts = [...filters.label, ...(filters.person || []).map((p) => `Person ${p}`)];
   if (filters.type === "image") parts.push("Photos");
   if (filters.type === "video") parts.push("Videos");
   if (filters.prefix) parts.push(`${filters.prefix}…`);

@@ -1,0 +1,1 @@
+"""Grouping faces into people (reads and writes through mediaquery.index)."""
