@@ -58,14 +58,14 @@ HOG_MIN_WEIGHT = 1.0
 HOG_ALONE = 2.0
 # The far pass: HOG on a copy whose longest side is FAR_SIDE (upscaled at most FAR_UPSCALE
 # times), over FAR_LEVELS pyramid levels only (windows 128-265 px tall: the people the HOG_SIDE
-# pass is too coarse for; the larger levels would cost a third more and find what it finds).
-# It runs only on photos where nothing else found a person (57 ms per photo at 1 thread on the
-# calibration photos). FAR_ALONE: see scripts/calibrate_people.py (the highest margin on a
-# calibration photo without people is 0.5; text crops reach 1.34 at HOG_SIDE, above).
+# pass is too coarse for; more levels would cost a third more and find what it finds). It runs
+# only on photos where nothing else found a person (~57 ms at 1 thread on a 960 px copy).
+# FAR_ALONE comes from scripts/calibrate_people.py: above every margin it reaches on a
+# calibration photo without people (1.74 on two spoonbills' legs; text crops reach 1.34).
 FAR_SIDE = 960
 FAR_UPSCALE = 2.0
 FAR_LEVELS = 5
-FAR_ALONE = 1.4
+FAR_ALONE = 1.8
 PART_SCORE = 0.3  # a NudeNet body part this sure backs a HOG box
 SAME_INSTANCE = 0.5  # two boxes whose intersection covers half the smaller are one instance
 MIN_SIDE_PX = 16  # below this nothing is recognisable; skip the work
@@ -93,8 +93,8 @@ class PeopleAnalyzer(Analyzer):
         nudenet_detector.load(self.threads)
         self.frontal = _cascade(FRONTAL_FILE)
         self.profile = _cascade(PROFILE_FILE)
-        self.hog = _people_hog()
-        self.far_hog = _people_hog(FAR_LEVELS)
+        self.hog = people_hog()
+        self.far_hog = people_hog(FAR_LEVELS)
 
     def _analyze(self, image: Image.Image) -> Findings:
         w, h = image.size
@@ -102,13 +102,16 @@ class PeopleAnalyzer(Analyzer):
         persons: list[_Found] = []
         if min(w, h) >= MIN_SIDE_PX:
             detections = nudenet_detector.detect(image, self.threads)
-            gray, scale = _grey(image, max(HOG_SIDE, HAAR_SIDE))
+            # One greyscale copy of a large photo: the far pass's, shrunk for the others.
+            fine, fine_scale = _grey(image, FAR_SIDE)
+            gray, f = _shrink(fine, max(HOG_SIDE, HAAR_SIDE))
+            scale = fine_scale * f
             faces = self._faces(image, detections, gray, scale)
             parts = [_pixels(d.box, w, h) for d in detections
                      if d.label not in FACE_CLASSES and d.score >= PART_SCORE]  # fmt: skip
             persons = _persons(faces, self._bodies(gray, scale, parts), w, h)
             if not persons:
-                persons = self._far_bodies(image, parts)
+                persons = self._far_bodies(fine, fine_scale, parts)
         return Findings(
             analyzer=self.name,
             version=self.version,
@@ -183,17 +186,23 @@ class PeopleAnalyzer(Analyzer):
         small, f = _shrink(gray, HOG_SIDE)
         return _hog_people(self.hog, small, 1.0 / (scale * f), parts, HOG_ALONE)
 
-    def _far_bodies(self, image: Image.Image, parts: list[PixelBox]) -> list[_Found]:
-        """People too small for the HOG_SIDE pass, on a finer copy (upscaled if need be)."""
-        gray, scale = _grey(image, FAR_SIDE)
-        f = min(FAR_UPSCALE, FAR_SIDE / max(gray.shape))
-        if f > 1.0:
-            size = (round(gray.shape[1] * f), round(gray.shape[0] * f))
-            gray = cv2.resize(gray, size, interpolation=cv2.INTER_LINEAR)
-        return _hog_people(self.far_hog, gray, 1.0 / (scale * f), parts, FAR_ALONE)
+    def _far_bodies(self, fine: np.ndarray, scale: float, parts: list[PixelBox]) -> list[_Found]:
+        """People too small for the HOG_SIDE pass, on the finer copy."""
+        gray, k = far_copy(fine, scale)
+        return _hog_people(self.far_hog, gray, k, parts, FAR_ALONE)
 
 
-def _people_hog(levels: int = 64) -> cv2.HOGDescriptor:
+def far_copy(gray: np.ndarray, scale: float) -> tuple[np.ndarray, float]:
+    """The far pass's copy of a greyscale copy at `scale` no larger than FAR_SIDE (upscaled at
+    most FAR_UPSCALE times), and the factor from its pixels back to the image's."""
+    f = min(FAR_UPSCALE, FAR_SIDE / max(gray.shape))
+    if f > 1.0:
+        size = (round(gray.shape[1] * f), round(gray.shape[0] * f))
+        gray = cv2.resize(gray, size, interpolation=cv2.INTER_LINEAR)
+    return gray, 1.0 / (scale * max(f, 1.0))
+
+
+def people_hog(levels: int = 64) -> cv2.HOGDescriptor:
     """OpenCV's default people detector (64x128 window), over `levels` pyramid levels."""
     hog = cv2.HOGDescriptor(
         (64, 128), (16, 16), (8, 8), (8, 8), 9, 1, -1.0, cv2.HOGDESCRIPTOR_L2HYS, 0.2, True,
