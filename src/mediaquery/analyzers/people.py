@@ -4,9 +4,7 @@ Faces come from NudeNet's detector (shared with `moderation`) and OpenCV's Haar 
 NudeNet finds heads in any pose but also calls cat faces human (up to 0.71), so a NudeNet face
 below FACE_ALONE must be confirmed by a frontal or profile cascade; a full-image frontal
 cascade pass adds the small, tightly framed or greyscale faces NudeNet misses. Persons are one
-per face, plus OpenCV HOG pedestrian boxes that are not one of those people. When none of that
-finds anybody, a finer HOG pass looks for people too small for the first one (far away in a
-street): its threshold comes from scripts/calibrate_people.py.
+per face, plus OpenCV HOG pedestrian boxes that are not one of those people.
 """
 
 from __future__ import annotations
@@ -56,16 +54,6 @@ HOG_SIDE = 480
 HOG_SCALE_STEP = 1.2  # 1.1 costs half as much again, 1.05 twice that
 HOG_MIN_WEIGHT = 1.0
 HOG_ALONE = 2.0
-# The far pass: HOG on a copy whose longest side is FAR_SIDE (upscaled at most FAR_UPSCALE
-# times), over FAR_LEVELS pyramid levels only (windows 128-265 px tall: the people the HOG_SIDE
-# pass is too coarse for; more levels would cost a third more and find what it finds). It runs
-# only on photos where nothing else found a person (~57 ms at 1 thread on a 960 px copy).
-# FAR_ALONE comes from scripts/calibrate_people.py: above every margin it reaches on a
-# calibration photo without people (1.74 on two spoonbills' legs; text crops reach 1.34).
-FAR_SIDE = 960
-FAR_UPSCALE = 2.0
-FAR_LEVELS = 5
-FAR_ALONE = 1.8
 PART_SCORE = 0.3  # a NudeNet body part this sure backs a HOG box
 SAME_INSTANCE = 0.5  # two boxes whose intersection covers half the smaller are one instance
 MIN_SIDE_PX = 16  # below this nothing is recognisable; skip the work
@@ -83,7 +71,7 @@ class PeopleAnalyzer(Analyzer):
     """Faces and people: "Face", "Person" and (two or more people) "People", with boxes."""
 
     name: ClassVar[str] = "people"
-    version: ClassVar[str] = "nudenet320n-haar-hog.2"
+    version: ClassVar[str] = "nudenet320n-haar-hog.1"
     per_shot: ClassVar[bool] = True
     min_side: ClassVar[int | None] = HOG_SIDE
 
@@ -93,8 +81,10 @@ class PeopleAnalyzer(Analyzer):
         nudenet_detector.load(self.threads)
         self.frontal = _cascade(FRONTAL_FILE)
         self.profile = _cascade(PROFILE_FILE)
-        self.hog = people_hog()
-        self.far_hog = people_hog(FAR_LEVELS)
+        self.hog = cv2.HOGDescriptor()
+        self.hog.setSVMDetector(
+            np.asarray(cv2.HOGDescriptor.getDefaultPeopleDetector(), dtype=np.float32)
+        )
 
     def _analyze(self, image: Image.Image) -> Findings:
         w, h = image.size
@@ -102,16 +92,11 @@ class PeopleAnalyzer(Analyzer):
         persons: list[_Found] = []
         if min(w, h) >= MIN_SIDE_PX:
             detections = nudenet_detector.detect(image, self.threads)
-            # One greyscale copy of a large photo: the far pass's, shrunk for the others.
-            fine, fine_scale = _grey(image, FAR_SIDE)
-            gray, f = _shrink(fine, max(HOG_SIDE, HAAR_SIDE))
-            scale = fine_scale * f
+            gray, scale = _grey(image, max(HOG_SIDE, HAAR_SIDE))
             faces = self._faces(image, detections, gray, scale)
             parts = [_pixels(d.box, w, h) for d in detections
                      if d.label not in FACE_CLASSES and d.score >= PART_SCORE]  # fmt: skip
             persons = _persons(faces, self._bodies(gray, scale, parts), w, h)
-            if not persons:
-                persons = self._far_bodies(fine, fine_scale, parts)
         return Findings(
             analyzer=self.name,
             version=self.version,
@@ -184,52 +169,20 @@ class PeopleAnalyzer(Analyzer):
 
     def _bodies(self, gray: np.ndarray, scale: float, parts: list[PixelBox]) -> list[_Found]:
         small, f = _shrink(gray, HOG_SIDE)
-        return _hog_people(self.hog, small, 1.0 / (scale * f), parts, HOG_ALONE)
-
-    def _far_bodies(self, fine: np.ndarray, scale: float, parts: list[PixelBox]) -> list[_Found]:
-        """People too small for the HOG_SIDE pass, on the finer copy."""
-        gray, k = far_copy(fine, scale)
-        return _hog_people(self.far_hog, gray, k, parts, FAR_ALONE)
-
-
-def far_copy(gray: np.ndarray, scale: float) -> tuple[np.ndarray, float]:
-    """The far pass's copy of a greyscale copy at `scale` no larger than FAR_SIDE (upscaled at
-    most FAR_UPSCALE times), and the factor from its pixels back to the image's."""
-    f = min(FAR_UPSCALE, FAR_SIDE / max(gray.shape))
-    if f > 1.0:
-        size = (round(gray.shape[1] * f), round(gray.shape[0] * f))
-        gray = cv2.resize(gray, size, interpolation=cv2.INTER_LINEAR)
-    return gray, 1.0 / (scale * max(f, 1.0))
-
-
-def people_hog(levels: int = 64) -> cv2.HOGDescriptor:
-    """OpenCV's default people detector (64x128 window), over `levels` pyramid levels."""
-    hog = cv2.HOGDescriptor(
-        (64, 128), (16, 16), (8, 8), (8, 8), 9, 1, -1.0, cv2.HOGDESCRIPTOR_L2HYS, 0.2, True,
-        levels,
-    )  # fmt: skip
-    hog.setSVMDetector(np.asarray(cv2.HOGDescriptor.getDefaultPeopleDetector(), np.float32))
-    return hog
-
-
-def _hog_people(
-    hog: cv2.HOGDescriptor, small: np.ndarray, k: float, parts: list[PixelBox], alone: float
-) -> list[_Found]:
-    """HOG boxes (scaled by `k` to image pixels) from `alone`, or from HOG_MIN_WEIGHT with a
-    NudeNet body part inside."""
-    if small.shape[0] < 128 or small.shape[1] < 64:  # smaller than one detection window
-        return []
-    rects, weights = hog.detectMultiScale(
-        small, winStride=(8, 8), padding=(8, 8), scale=HOG_SCALE_STEP
-    )
-    bodies = []
-    for (x, y, bw, bh), weight in zip(_rows(rects), np.ravel(weights), strict=True):
-        box = (x * k, y * k, (x + bw) * k, (y + bh) * k)
-        backed = any(_holds(box, part) for part in parts)
-        if weight >= alone or (weight >= HOG_MIN_WEIGHT and backed):
-            # A monotonic squash of the SVM margin into 0-1: 1.0 -> 0.63, 2.0 -> 0.86.
-            bodies.append(_Found(box, 1.0 - float(np.exp(-weight))))
-    return bodies
+        if small.shape[0] < 128 or small.shape[1] < 64:  # smaller than one detection window
+            return []
+        rects, weights = self.hog.detectMultiScale(
+            small, winStride=(8, 8), padding=(8, 8), scale=HOG_SCALE_STEP
+        )
+        k = 1.0 / (scale * f)
+        bodies = []
+        for (x, y, bw, bh), weight in zip(_rows(rects), np.ravel(weights), strict=True):
+            box = (x * k, y * k, (x + bw) * k, (y + bh) * k)
+            backed = any(_holds(box, part) for part in parts)
+            if weight >= HOG_ALONE or (weight >= HOG_MIN_WEIGHT and backed):
+                # A monotonic squash of the SVM margin into 0-1: 1.0 -> 0.63, 2.0 -> 0.86.
+                bodies.append(_Found(box, 1.0 - float(np.exp(-weight))))
+        return bodies
 
 
 def _cascade(filename: str) -> cv2.CascadeClassifier:
