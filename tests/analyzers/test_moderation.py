@@ -134,6 +134,18 @@ def test_clean_photos_are_not_flagged(analyzer: ModerationAnalyzer, name: str) -
 
 
 @pytest.mark.model
+def test_a_close_up_of_two_heads_is_not_flagged(analyzer: ModerationAnalyzer) -> None:
+    # Like a selfie of two people: the astronaut's head and shoulders beside the cameraman's,
+    # filling the frame (neither is a calibration photo of scripts/calibrate_people.py).
+    her = photo("astronaut").crop((120, 20, 330, 300))
+    him = photo("camera").crop((130, 60, 330, 340))
+    pair = Image.new("RGB", (her.width + him.width, 280))
+    pair.paste(her, (0, 0))
+    pair.paste(him, (her.width, 0))
+    assert analyzer.analyze(pair).labels == []
+
+
+@pytest.mark.model
 def test_the_model_file_ships_with_nudenet() -> None:
     path = nudenet_detector.model_path()
     assert path.name == "320n.onnx" and path.stat().st_size > 1_000_000
