@@ -51,11 +51,8 @@ class Taxonomy:
     # Ties in confidence list the more specific label first (German Shepherd, Dog, ...).
     depth_rank: np.ndarray = field(repr=False)
     # The least probability of class member_class[k] that counts toward member_label[k]:
-    # 0 for a class's own label, the label's evidence floor for its categories.
+    # 0 for a class's own label, the evidence floor for its categories.
     member_floor: np.ndarray = field(repr=False)
-    # Per label: confidence = min(100, scale x summed probability), calibrated so that a
-    # label at the default list threshold is right about 90 % of the time.
-    scale: np.ndarray = field(repr=False)
 
     @property
     def num_classes(self) -> int:
@@ -67,9 +64,8 @@ class Taxonomy:
     ) -> Taxonomy:
         """Build from the JSON shape that ``scripts/build_taxonomy.py`` writes.
 
-        ``calibration`` (the shape ``scripts/calibrate_labels.py`` writes) sets the evidence
-        floors (``evidence_floor`` for every category, ``label_floors`` per label name) and
-        ``label_scales`` (per label name, default 1)."""
+        ``calibration`` (the shape ``scripts/calibrate_labels.py`` writes) sets the
+        ``evidence_floor``: the least class probability that counts toward a category."""
         classes: list[Mapping[str, Any]] = list(data["classes"])
         nodes: Mapping[str, Mapping[str, Any]] = data.get("nodes", {})
         names = [str(c["name"]) for c in classes]
@@ -100,11 +96,8 @@ class Taxonomy:
                 pairs.add((i, index[name]))
         member = np.array(sorted(pairs), dtype=np.intp).reshape(-1, 2)
         rank = np.array([-len(p) for p in parents], dtype=np.intp)
-        calibration = calibration or {}
-        floor = _member_floors(member, labels, calibration)
-        scales: Mapping[str, float] = calibration.get("label_scales", {})
-        scale = np.array([float(scales.get(name, 1.0)) for name in labels])
-        for array in (member, rank, floor, scale):
+        floor = _member_floors(member, float((calibration or {}).get("evidence_floor", 0.0)))
+        for array in (member, rank, floor):
             array.setflags(write=False)
         return cls(
             wnids=tuple(str(c.get("wnid", "")) for c in classes),
@@ -118,17 +111,11 @@ class Taxonomy:
             index=index,
             depth_rank=rank,
             member_floor=floor,
-            scale=scale,
         )
 
 
-def _member_floors(
-    member: np.ndarray, labels: Sequence[str], calibration: Mapping[str, Any]
-) -> np.ndarray:
-    default = float(calibration.get("evidence_floor", 0.0))
-    per_label: Mapping[str, float] = calibration.get("label_floors", {})
-    by_label = np.array([float(per_label.get(name, default)) for name in labels])
-    floor = by_label[member[:, 1]]
+def _member_floors(member: np.ndarray, evidence_floor: float) -> np.ndarray:
+    floor = np.full(len(member), evidence_floor)
     floor[member[:, 0] == member[:, 1]] = 0.0  # a class is always evidence of itself
     return floor
 
@@ -166,14 +153,10 @@ def labels_from_probs(
     if p.shape[0] != taxonomy.num_classes:
         raise ValueError(f"expected {taxonomy.num_classes} probabilities, got {p.shape[0]}")
     weights = p[taxonomy.member_class]
-    conf = (
-        100.0
-        * taxonomy.scale
-        * np.bincount(
-            taxonomy.member_label,
-            weights=np.where(weights >= taxonomy.member_floor, weights, 0.0),
-            minlength=len(taxonomy.labels),
-        )
+    conf = 100.0 * np.bincount(
+        taxonomy.member_label,
+        weights=np.where(weights >= taxonomy.member_floor, weights, 0.0),
+        minlength=len(taxonomy.labels),
     )
     hits = np.flatnonzero(conf >= floor)
     # lexsort's last key is the primary one: confidence, then specificity, then position.
