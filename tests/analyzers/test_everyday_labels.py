@@ -42,7 +42,7 @@ def shown(tax: Taxonomy, **probs: float) -> dict[str, float]:
         ("Daisy", {"Flower", "Plant", "Nature"}),
         ("Ski", {"Snow", "Sport"}),
         ("Trifle", {"Cake", "Dessert", "Food"}),
-        ("Church", {"Building", "Architecture", "City", "Outdoors"}),
+        ("Church", {"Building", "Architecture", "Sky", "Outdoors"}),
         ("Street_Sign", {"Street", "City", "Road"}),
         ("Studio_Couch", {"Furniture", "Indoors"}),
         ("Tabby_Cat", {"Cat", "Pet", "Animal"}),
