@@ -7,7 +7,9 @@ Mammal, Animal).  The chains come from the WordNet 3.0 hypernym graph, filtered 
 the curated ALLOW list below: abstract or jargon nodes (working dog, placental,
 chordate, whole, entity, ...) are skipped.
 
-Both inputs are dev-time only; the runtime reads just the generated JSON.
+The everyday labels people search with (Outdoors, Sea, Beach, Snow, Tree, Cake, ...) are
+added from the reviewed rules in ``src/mediaquery/analyzers/data/everyday.tsv`` (see
+``taxonomy_everyday.py``).  The inputs are dev-time only; the runtime reads just the JSON.
 
 Regenerate it (from the repository root) with::
 
@@ -32,6 +34,8 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from taxonomy_everyday import apply_everyday, read_everyday
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO / "src/mediaquery/analyzers/data/imagenet_taxonomy.json"
@@ -850,10 +854,12 @@ def main(argv: list[str] | None = None) -> int:
     synsets = read_wordnet(args.wordnet_dir)
     wnids, lemmas, timm_source = read_timm(find_wheel(args.timm_wheel))
     data = build(wnids, lemmas, synsets)
+    apply_everyday(data, read_everyday())  # categories stay those of the WordNet chain
     data["source"] = {
         "classes": timm_source,
         "generator": "scripts/build_taxonomy.py",
         "hierarchy": "WordNet 3.0 data.noun (Debian wordnet-base)",
+        "everyday": "src/mediaquery/analyzers/data/everyday.tsv (scripts/taxonomy_everyday.py)",
     }
     args.out.write_text(dump(data), encoding="utf-8")
     if args.report:

@@ -116,3 +116,20 @@ class NeedsModelAnalyzer(ColourAnalyzer):
 
         self.model_path = installed_path(self.model_dir, "tiny-model")
         assert self.model_path is not None  # load() never runs us without the model
+
+
+class WordsAnalyzer(Analyzer):
+    """Labels every image with a few multi-word names and irregular plurals (query words)."""
+
+    name = "words"
+    version = "1"
+    LABELS = (
+        LabelFinding("Ferris Wheel", 80, ("Ride",)),
+        LabelFinding("Ladybug", 70, ("Insect",), ("Ladybird", "Lady Beetle")),
+        LabelFinding("German Shepherd", 60, ("Dog",), ("Alsatian",)),
+        LabelFinding("Mouse", 50),
+        LabelFinding("Leaf", 40),
+    )
+
+    def _analyze(self, image: Image.Image) -> Findings:
+        return Findings(self.name, self.version, list(self.LABELS))

@@ -81,6 +81,16 @@ def test_ls_with_an_unknown_status_or_type_is_a_usage_error(cli) -> None:
     assert cli("ls", "--status", "DONE").exit_code == 0  # values in any case
 
 
+def test_ls_label_matches_plurals_and_multi_word_names(
+    cli, photo_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MEDIAQUERY_ANALYZERS", '["mq_test_plugins:WordsAnalyzer"]')
+    cli("ingest", str(photo_dir / "blue.jpg"))
+    for typed in ["ferris wheels", "Lady Birds", "german-shepherds", "mice", "leaves"]:
+        assert "blue.jpg" in cli("ls", "--json", "--label", typed).output, typed
+    assert "blue.jpg" not in cli("ls", "--json", "--label", "wheel").output
+
+
 def test_ls_filters_show_and_rm(cli, photo_dir: Path) -> None:
     cli(
         "ingest", str(photo_dir / "day1" / "red.jpg"), str(photo_dir / "blue.jpg"), "--prefix", "p/"

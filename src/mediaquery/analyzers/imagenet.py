@@ -14,7 +14,13 @@ import numpy as np
 from PIL import Image
 
 from mediaquery.analyzers.base import Analyzer
-from mediaquery.analyzers.taxonomy import Taxonomy, labels_from_probs, load_taxonomy
+from mediaquery.analyzers.taxonomy import (
+    CALIBRATION_FILE,
+    DATA_FILE,
+    Taxonomy,
+    labels_from_probs,
+    load_taxonomy,
+)
 from mediaquery.domain import Findings
 from mediaquery.runtime.efficientnet import RESIZE_SHORTER, ensure_model, preprocess
 from mediaquery.runtime.onnx import OnnxModel
@@ -25,9 +31,11 @@ _build_lock = threading.Lock()
 
 
 def _taxonomy_digest() -> str:
-    # Part of the analyzer version: a new taxonomy re-labels media on `reindex`.
-    data = (files("mediaquery.analyzers") / "data" / "imagenet_taxonomy.json").read_bytes()
-    return hashlib.sha256(data).hexdigest()[:8]
+    # Part of the analyzer version: a new taxonomy or calibration re-labels media on `reindex`.
+    digest = hashlib.sha256()
+    for name in (DATA_FILE, CALIBRATION_FILE):
+        digest.update((files("mediaquery.analyzers") / "data" / name).read_bytes())
+    return digest.hexdigest()[:8]
 
 
 @cache

@@ -26,6 +26,7 @@ from mediaquery.index.tables import (
     text_lines,
 )
 from mediaquery.index.text_search import set_text
+from mediaquery.index.words import normalise
 
 MODERATION = "Moderation"
 # Findings.extra key: the analyzer was skipped (a model it needs is missing); value: why.
@@ -126,7 +127,7 @@ def _insert_labels(
     # One row per searchable word of a label: its name and aliases, the strongest label wins.
     terms: dict[str, tuple[float, str]] = {}
     for lab in found:
-        for term in {t.casefold() for t in (lab.name, *lab.aliases)}:
+        for term in {normalise(t) for t in (lab.name, *lab.aliases)}:
             if term not in terms or terms[term][0] < lab.confidence:
                 terms[term] = (lab.confidence, lab.name)
     conn.execute(

@@ -38,6 +38,7 @@ from mediaquery.index.repo import MEDIA_COLUMNS, MediaRow, attach_labels, media_
 from mediaquery.index.tables import label_terms, labels, media, moderation_labels
 from mediaquery.index.text_search import sqlite_matches_at_least, text_condition
 from mediaquery.index.video import seen_between
+from mediaquery.index.words import term_matches
 
 
 @dataclass(slots=True)
@@ -113,7 +114,7 @@ def _selective_labels(conn: Connection, f: MediaFilter) -> set[str]:
     for lab in f.labels:
         first = (
             select(literal(1))
-            .where(label_terms.c.term == lab.strip().casefold(),
+            .where(term_matches(lab),
                    label_terms.c.confidence >= f.min_confidence)
             .limit(SELECTIVE)
             .subquery()
@@ -167,14 +168,14 @@ def _conditions(
         if lab in selective:  # IN (...): SQLite reads the matches first, then sorts them
             conds.append(media.c.id.in_(
                 select(label_terms.c.media_id).where(
-                    label_terms.c.term == lab.strip().casefold(),
+                    term_matches(lab),
                     label_terms.c.confidence >= f.min_confidence,
                 )
             ))  # fmt: skip
             continue
         conds.append(
             exists().where(
-                label_terms.c.term == lab.strip().casefold(),
+                term_matches(lab),
                 label_terms.c.media_id == media.c.id,
                 label_terms.c.confidence >= f.min_confidence,
             )

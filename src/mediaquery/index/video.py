@@ -21,6 +21,7 @@ from mediaquery.index.tables import (
     text_lines,
 )
 from mediaquery.index.text_search import set_text
+from mediaquery.index.words import term_matches
 
 VIDEO_ANALYZER = "video"
 
@@ -129,7 +130,7 @@ def timestamps_of(conn: Connection, media_id: int) -> list[dict[str, Any]]:
 def seen_between(term: str, from_ms: int | None, to_ms: int | None, min_confidence: float) -> Any:
     """A WHERE clause: media where a label (by name or alias) is on screen in [from, to)."""
     conds = [
-        label_terms.c.term == term.strip().casefold(),
+        term_matches(term),
         label_terms.c.media_id == media.c.id,
         label_terms.c.confidence >= min_confidence,
         label_segments.c.media_id == label_terms.c.media_id,
