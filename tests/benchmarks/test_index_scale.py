@@ -110,7 +110,8 @@ def test_sqlite_queries_answer_what_a_full_scan_answers(
     build = lite
     assert build.rows["media"] == MEDIA
     done = build.rows["analyses"] / 4
-    assert 8 <= build.rows["labels"] / done <= 12  # about ten labels per analysed item
+    # about ten to fifteen labels per analysed item: a class with its parents and everyday words
+    assert 8 <= build.rows["labels"] / done <= 16
     assert build.rows["media_text"] > 0.05 * MEDIA
     engine = make_engine(build.url)
     with engine.connect() as conn:  # the migrations' indexes are back after the bulk load
