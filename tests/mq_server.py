@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +100,15 @@ class Server:
         """Upload over HTTP."""
         r = httpx.put(f"{self.url}/v1/media/{name}", content=data, timeout=30)
         assert r.status_code in (200, 201), r.text
+
+
+@contextmanager
+def embedded_api(data_dir: Path, model_cache: Path, **env: str) -> Iterator[Server]:
+    """A running server without analysis workers, for tests of API behaviour; stopped on exit."""
+    server = Server(data_dir, model_cache, workers=0)
+    server.env.update(env)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from mediaquery.app import create_app
 from mediaquery.config import Settings
-from mq_server import Server
+from mq_server import Server, embedded_api
 
 BEYOND_64_BITS = str(2**64)
 LONG = "x" * 252 + ".jpg"  # 256 bytes: one more than a file name may have
@@ -21,10 +21,8 @@ LONG = "x" * 252 + ".jpg"  # 256 bytes: one more than a file name may have
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> Iterator[Server]:
-    s = Server(tmp_path_factory.mktemp("bad-input") / "data", model_cache, workers=0)
-    s.start()
-    yield s
-    s.stop()
+    with embedded_api(tmp_path_factory.mktemp("bad-input") / "data", model_cache) as s:
+        yield s
 
 
 @pytest.fixture

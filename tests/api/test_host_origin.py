@@ -9,19 +9,20 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mq_server import Server
+from mq_server import Server, embedded_api
 
 EVIL = "http://evil.example"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> Iterator[Server]:
-    s = Server(tmp_path_factory.mktemp("host-origin") / "data", model_cache, workers=0)
-    s.env["MEDIAQUERY_ALLOWED_HOSTS"] = '["photos.example.com"]'
-    s.env["MEDIAQUERY_ALLOWED_ORIGINS"] = '["https://dashboard.example.com"]'
-    s.start()
-    yield s
-    s.stop()
+    with embedded_api(
+        tmp_path_factory.mktemp("host-origin") / "data",
+        model_cache,
+        MEDIAQUERY_ALLOWED_HOSTS='["photos.example.com"]',
+        MEDIAQUERY_ALLOWED_ORIGINS='["https://dashboard.example.com"]',
+    ) as s:
+        yield s
 
 
 @pytest.fixture
