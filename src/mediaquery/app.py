@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 import mediaquery.web.routes
 from mediaquery import __version__
+from mediaquery.analyzers.registry import required_models
 from mediaquery.api.admission import install_admission, pool_limits
 from mediaquery.api.docs import mount_docs
 from mediaquery.api.error_render import install_error_handlers
@@ -28,7 +29,7 @@ from mediaquery.config import Settings
 from mediaquery.context import Context, open_context
 from mediaquery.ingest.reconcile import reconcile
 from mediaquery.ingest.watcher import watch_bucket
-from mediaquery.models.startup import start_auto_pull
+from mediaquery.models.auto_pull import start_auto_pull
 from mediaquery.notify.webhooks import WebhookSender
 from mediaquery.queue.jobs import recover_orphans
 from mediaquery.queue.local import WorkerPool
@@ -86,7 +87,8 @@ def _start_background(app: FastAPI, ctx: Context, stop: threading.Event) -> list
     for t in threads:
         t.daemon = True
         t.start()
-    start_auto_pull(ctx)  # only with models.auto_pull: nothing is downloaded implicitly
+    # only with models.auto_pull: nothing is downloaded implicitly
+    start_auto_pull(ctx.settings, required_models(ctx.analyzers))
     if s.broker_url:  # `mediaquery worker` processes run the jobs: only publish them
         threads.append(start_relay(ctx, stop))
     elif s.queue.workers > 0:

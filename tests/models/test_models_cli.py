@@ -99,4 +99,5 @@ def test_import_from_disk_for_air_gapped_machines(cli, tiny, tmp_path, file_serv
     assert good.read_bytes() == TINY  # the user's file is left alone
     assert file_server.requests == []  # nothing was downloaded
     r = cli("import", "tiny-model", str(tmp_path / "missing.onnx"))
-    assert r.exit_code == 1 and "no such file" in r.output
+    # a path that does not exist is a usage error (2), as for every command
+    assert r.exit_code == 2 and "no such file" in r.output

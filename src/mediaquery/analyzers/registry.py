@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Iterable
 from functools import cache
 from importlib.metadata import entry_points
@@ -15,6 +16,7 @@ from mediaquery.errors import MediaQueryError
 if TYPE_CHECKING:
     from mediaquery.config import Settings
 
+log = logging.getLogger(__name__)
 GROUP = "mediaquery.analyzers"
 # Used when the package runs from a source tree without installed metadata.
 BUILTINS = {
@@ -76,3 +78,16 @@ def unavailable(analyzers: Iterable[Analyzer]) -> dict[str, str]:
 def ready(analyzers: Iterable[Analyzer]) -> list[Analyzer]:
     """The analyzers that can run here (every model they need is installed)."""
     return [a for a in analyzers if a.unavailable_reason(a.model_dir) is None]
+
+
+def warn_unavailable(analyzers: Iterable[Analyzer]) -> dict[str, str]:
+    """Log a warning per enabled analyzer that cannot run; returns name → reason."""
+    reasons = unavailable(analyzers)
+    for name, reason in sorted(reasons.items()):
+        log.warning("analyzer %s is unavailable and will be skipped: %s", name, reason)
+    return reasons
+
+
+def required_models(analyzers: Iterable[Analyzer]) -> set[str]:
+    """The catalogue models the analyzers need."""
+    return {m for a in analyzers for m in a.requires}

@@ -11,13 +11,9 @@ import json
 import logging
 import threading
 from collections import Counter
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
-
-from mediaquery.config import load_settings
-from mediaquery.context import Context, open_context
+from mediaquery.context import Context
 from mediaquery.errors import BadRequest, MediaQueryError
 from mediaquery.ingest.s3events import apply_notification
 
@@ -80,33 +76,3 @@ def _apply(ctx: Context, body: str) -> str:
     for note in summary.notes:
         log.info("%s", note)
     return "applied"
-
-
-def listen_command(
-    queue_url: Annotated[str, typer.Argument(help="URL of the SQS queue the bucket notifies")],
-    data_dir: Annotated[
-        Path | None, typer.Option("--data-dir", "-d", help="Data folder [env MEDIAQUERY_DATA_DIR]")
-    ] = None,
-    endpoint_url: Annotated[
-        str | None, typer.Option(help="An SQS-compatible endpoint instead of AWS")
-    ] = None,
-    region: Annotated[str | None, typer.Option(help="AWS region [env AWS_DEFAULT_REGION]")] = None,
-    burst: Annotated[bool, typer.Option(help="Stop once the queue is empty")] = False,
-) -> None:
-    """Apply the bucket's S3 event notifications from an SQS queue (until Ctrl-C)."""
-    from mediaquery.logs import setup_logging
-    from mediaquery.storage.s3 import S3Storage
-
-    setup_logging()
-    ctx = open_context(load_settings(data_dir=data_dir))
-    if not isinstance(ctx.storage, S3Storage):
-        typer.echo("error: the bucket is a local folder; set MEDIAQUERY_STORAGE_URL=s3://...",
-                   err=True)  # fmt: skip
-        raise typer.Exit(2)
-    try:
-        counts = listen(ctx, sqs_client(endpoint_url, region), queue_url, burst=burst)
-    except KeyboardInterrupt:
-        counts = Counter()
-    finally:
-        ctx.close()
-    typer.echo(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "no messages")

@@ -1,16 +1,18 @@
-"""What models this installation has: catalogue entries, the built-in analyzers' models, and
-which enabled analyzers use them or cannot run without them (`GET /v1/models`)."""
+"""What models this installation has: catalogue entries and the built-in analyzers' models,
+with the enabled analyzers that use them (`GET /v1/models`).
+
+Analyzers are passed in as plain data (name → the models it requires), so this module stays
+below `analyzers/`, which imports `models/`."""
 
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from mediaquery.analyzers.base import Analyzer
 from mediaquery.digest import sha256_file
 from mediaquery.models import store
 from mediaquery.models.catalogue import CATALOGUE
@@ -79,8 +81,12 @@ def file_digest(path: Path) -> str:
     return _digest(path, st.st_size, st.st_mtime_ns)
 
 
+# enabled analyzer name → the catalogue models it requires
+Requirements = Mapping[str, Sequence[str]]
+
+
 def catalogue_rows(
-    model_dir: Path, analyzers: Sequence[Analyzer], mirror: str | None = None
+    model_dir: Path, requires: Requirements, mirror: str | None = None
 ) -> list[dict[str, Any]]:
     """Every catalogue entry, installed or not, with the enabled analyzers that need it."""
     manifest = store.read_manifest(model_dir)
@@ -98,15 +104,14 @@ def catalogue_rows(
             "installed_sha256": info.get("sha256") if path else None,
             "path": str(path) if path else None,
             "needed_for": list(entry.used_by),
-            "used_by": [a.name for a in analyzers if entry.name in a.requires],
+            "used_by": [name for name, models in requires.items() if entry.name in models],
             "checked": entry.checked,
         })  # fmt: skip
     return rows
 
 
-def builtin_rows(model_dir: Path, analyzers: Sequence[Analyzer]) -> list[dict[str, Any]]:
+def builtin_rows(model_dir: Path, enabled: Requirements) -> list[dict[str, Any]]:
     """The models that ship with the built-in analyzers (from their PyPI packages)."""
-    enabled = {a.name for a in analyzers}
     rows = []
     for model in BUILTINS:
         path = model.locate(model_dir)
@@ -123,14 +128,4 @@ def builtin_rows(model_dir: Path, analyzers: Sequence[Analyzer]) -> list[dict[st
             "used_by": [n for n in model.used_by if n in enabled],
             "checked": "from the installed package",
         })  # fmt: skip
-    return rows
-
-
-def analyzer_rows(analyzers: Sequence[Analyzer]) -> list[dict[str, Any]]:
-    """Each enabled analyzer: can it run, and if not, why."""
-    rows = []
-    for a in analyzers:
-        reason = a.unavailable_reason(a.model_dir)
-        rows.append({"name": a.name, "version": a.version, "requires": list(a.requires),
-                     "available": reason is None, "reason": reason})  # fmt: skip
     return rows

@@ -1,20 +1,21 @@
 """`mediaquery models verify --smoke`: run an installed model once on a bundled photo.
 
 The photo is `data/smoke.jpg` (Chelsea the cat from scikit-image, CC0). Where an installed
-analyzer needs the model and has everything it needs, the analyzer itself runs on the photo;
-otherwise the ONNX file is loaded and run once with inputs of the catalogue's shapes."""
+analyzer needs the model and has everything it needs, the analyzer itself runs on the photo
+(`analyzers.smoke`); otherwise the ONNX file is loaded and run once with inputs of the
+catalogue's shapes."""
 
 from __future__ import annotations
 
 import gzip
 import logging
+from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from mediaquery.analyzers import registry
 from mediaquery.models import store
 from mediaquery.models.catalogue import CatalogueEntry, TensorSpec
 from mediaquery.models.errors import BadModelFile, ModelNotInstalled
@@ -36,14 +37,20 @@ def photo() -> Image.Image:
         return Image.open(fh).convert("RGB")
 
 
-def smoke(model_dir: Path, entry: CatalogueEntry) -> str:
-    """Run the model once; a line saying what came out. BadModelFile when it does not run."""
+# Runs the model through something that uses it (an analyzer); None when nothing can.
+Runner = Callable[[Path, CatalogueEntry], str | None]
+
+
+def smoke(model_dir: Path, entry: CatalogueEntry, runner: Runner | None = None) -> str:
+    """Run the model once, through `runner` when it can (`analyzers.smoke` passes one that
+    runs an analyzer), else on its own; a line saying what came out. BadModelFile when it
+    does not run."""
     path = store.installed_path(model_dir, entry.name)
     if path is None:
         raise ModelNotInstalled(f"Model '{entry.name}' is not installed")
     if entry.format == "bpe-vocab":
         return _bpe(path, entry)
-    ran = _through_analyzers(model_dir, entry)
+    ran = runner(model_dir, entry) if runner is not None else None
     return ran if ran is not None else _onnx(path, entry)
 
 
@@ -56,22 +63,6 @@ def _bpe(path: Path, entry: CatalogueEntry) -> str:
     if not lines[0].startswith('"bpe_simple_vocab') or len(merges) < _BPE_MERGES:
         raise BadModelFile(f"{entry.name}: not CLIP's BPE vocabulary ({len(merges)} merges)")
     return f"{entry.name}: BPE vocabulary with {len(merges)} merges"
-
-
-def _through_analyzers(model_dir: Path, entry: CatalogueEntry) -> str | None:
-    """Run the first ready analyzer that needs this model on the photo, if there is one."""
-    for name in sorted(registry.available()):
-        try:
-            cls = registry.analyzer_class(name)
-        except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop verify
-            log.debug("analyzer %s not loadable: %s", name, exc)
-            continue
-        if entry.name not in cls.requires or cls.unavailable_reason(model_dir) is not None:
-            continue
-        findings = cls(model_dir).analyze(photo())
-        top = ", ".join(f"{x.name} {x.confidence:.0f}" for x in findings.labels[:5]) or "none"
-        return f"{entry.name}: analyzer {name} ran on the test photo; labels: {top}"
-    return None
 
 
 def _onnx(path: Path, entry: CatalogueEntry) -> str:

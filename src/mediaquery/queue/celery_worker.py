@@ -1,18 +1,14 @@
-"""`mediaquery worker`: a Celery worker that runs analysis jobs (no web app needed)."""
+"""A Celery worker that runs analysis jobs (no web app needed); `mediaquery worker` starts it."""
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import Annotated
 
-import typer
-
-from mediaquery.config import Settings, load_settings
+from mediaquery.analyzers.registry import warn_unavailable
+from mediaquery.config import Settings
 from mediaquery.context import open_context
-from mediaquery.errors import BadRequest, MediaQueryError
+from mediaquery.errors import BadRequest
 from mediaquery.logs import setup_logging
-from mediaquery.models.startup import warn_unavailable
 
 QUEUES = ("images", "videos")
 
@@ -46,25 +42,3 @@ def run_worker(settings: Settings, queues: list[str], concurrency: int) -> None:
         "--without-gossip", "--without-mingle",
     ]  # fmt: skip
     make_celery(settings).worker_main(argv)
-
-
-def worker(
-    data_dir: Annotated[
-        Path | None, typer.Option("--data-dir", "-d", help="Data folder [env MEDIAQUERY_DATA_DIR]")
-    ] = None,
-    queues: Annotated[
-        str, typer.Option(help="Queues to consume: images, videos or images,videos")
-    ] = "images,videos",
-    concurrency: Annotated[
-        int | None,
-        typer.Option(min=1, help="Worker processes [env MEDIAQUERY_CELERY__CONCURRENCY]"),
-    ] = None,
-) -> None:
-    """Run analysis jobs from the broker (MEDIAQUERY_BROKER_URL) as a Celery worker."""
-    settings = load_settings(data_dir=data_dir)
-    try:
-        names = queue_names(settings, queues)
-        run_worker(settings, names, concurrency or settings.celery.concurrency)
-    except MediaQueryError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(2) from exc

@@ -7,8 +7,8 @@ import os
 import threading
 from collections.abc import Callable
 
+from mediaquery.analyzers.registry import warn_unavailable
 from mediaquery.context import Context
-from mediaquery.models.startup import warn_unavailable
 from mediaquery.queue import jobs
 from mediaquery.queue.tasks import ANALYZE, record_failure, run_jobs
 from mediaquery.queue.video_tasks import VIDEO, VIDEO_CHUNK, run_video_job

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from mediaquery.analyzers.base import Analyzer
 from mediaquery.api.deps import CtxDep
 from mediaquery.context import Context
 from mediaquery.models import inventory
@@ -54,11 +55,19 @@ async def list_models(ctx: CtxDep) -> ModelsPublic:
 
 def _collect(ctx: Context) -> ModelsPublic:
     s, analyzers = ctx.settings, ctx.analyzers
-    rows = inventory.catalogue_rows(s.model_dir, analyzers, s.models.mirror)
-    rows += inventory.builtin_rows(s.model_dir, analyzers)
-    status = [AnalyzerStatus(**r) for r in inventory.analyzer_rows(analyzers)]
+    requires = {a.name: a.requires for a in analyzers}
+    rows = inventory.catalogue_rows(s.model_dir, requires, s.models.mirror)
+    rows += inventory.builtin_rows(s.model_dir, requires)
+    status = [_status(a) for a in analyzers]
     return ModelsPublic(
         models=[ModelPublic(**r) for r in rows],
         analyzers=status,
         unavailable=[a for a in status if not a.available],
     )
+
+
+def _status(analyzer: Analyzer) -> AnalyzerStatus:
+    reason = analyzer.unavailable_reason(analyzer.model_dir)
+    return AnalyzerStatus(name=analyzer.name, version=analyzer.version,
+                          requires=list(analyzer.requires), available=reason is None,
+                          reason=reason)  # fmt: skip

@@ -1,4 +1,4 @@
-"""The `mediaquery` command: serve, ingest, ls, show, rm, reconcile."""
+"""`mediaquery serve|ingest|ls|show|rm|reindex|reconcile`: the service and the media in it."""
 
 from __future__ import annotations
 
@@ -18,9 +18,10 @@ from rich.table import Table
 
 from mediaquery.api.items import load_item
 from mediaquery.api.schemas import MediaPublic
-from mediaquery.auth.cli import app as keys_app
 from mediaquery.auth.rules import access_warnings
-from mediaquery.cli_options import DataDir, open_cli_context
+from mediaquery.cli.exits import EXIT_STATUS_HELP, FAILED, OK, USAGE, print_error
+from mediaquery.cli.options import DataDir, open_cli_context
+from mediaquery.cli.root import app
 from mediaquery.config import Settings, load_settings
 from mediaquery.context import Context
 from mediaquery.domain import MediaType, Status
@@ -31,30 +32,16 @@ from mediaquery.index.query import MediaFilter, list_media
 from mediaquery.ingest.reconcile import reconcile as run_reconcile
 from mediaquery.ingest.reconcile import unfinished
 from mediaquery.ingest.reindex import reindex as run_reindex
-from mediaquery.ingest.sqs_listen import listen_command
 from mediaquery.ingest.uploads import delete_object, store_upload
 from mediaquery.logs import setup_logging
 from mediaquery.mediatypes import SNIFF_BYTES, sniff
-from mediaquery.models.cli import models_app
-from mediaquery.people.cli import app as people_app
 from mediaquery.queue import jobs
-from mediaquery.queue.celery_worker import worker as worker_command
 from mediaquery.queue.relay import publish_now, start_relay
 from mediaquery.queue.worker import Worker
 
-app = typer.Typer(help="Analyse images and videos and query what was found.", no_args_is_help=True)
-app.add_typer(keys_app, name="keys")
-app.add_typer(models_app, name="models")
-app.add_typer(people_app, name="people")
-app.command("worker")(worker_command)
-app.command("listen")(listen_command)
 out = Console()
 err = Console(stderr=True)
 StatusOption = Annotated[Status | None, typer.Option(case_sensitive=False, help="Media status")]
-RECONCILE_EXIT_CODES = (
-    "Exit status: 0 when everything is analysed, 1 when the analysis of some media failed, "
-    "2 for a usage error."
-)
 INGEST_HELP = (
     "Add files (folders recursively) to the bucket and wait until they are analysed.\n\n"
     "Names: a file given here is named PREFIX + its file name; the files of a folder given "
@@ -62,10 +49,10 @@ INGEST_HELP = (
     "gives trip/day1/a.jpg). Files in folders that are hidden or no images or videos are "
     "skipped; a file given here that is no image or video fails."
 )
-EXIT_CODES = (
-    "Exit status: 0 when everything was added and analysed (files skipped as no media do not "
-    "count), 1 when a file could not be added or its analysis failed, 2 for a usage error "
-    "(an unknown option or value, a path that does not exist)."
+INGEST_EXIT_CODES = (
+    f"Exit status: {OK} when everything was added and analysed (files skipped as no media do "
+    f"not count), {FAILED} when a file could not be added or its analysis failed, {USAGE} for a "
+    "usage error (an unknown option or value, a path that does not exist)."
 )
 
 
@@ -173,7 +160,7 @@ def _progress() -> Progress:
     )  # fmt: skip
 
 
-@app.command(help=INGEST_HELP, epilog=EXIT_CODES)
+@app.command(help=INGEST_HELP, epilog=INGEST_EXIT_CODES)
 def ingest(
     paths: Annotated[
         list[Path], typer.Argument(help="Files or folders (recursively)", exists=True)
@@ -207,7 +194,7 @@ def ingest(
         publish_now(ctx)  # no server relays the new jobs to the broker: hand them over now
     ctx.close()
     outcome.report()
-    raise typer.Exit(1 if outcome.failed else 0)
+    raise typer.Exit(FAILED if outcome.failed else OK)
 
 
 def _wait_for(ctx: Context, names: list[str]) -> dict[str, str]:
@@ -274,11 +261,7 @@ def list_cmd(
     """List media with their labels (JSON lines add taken_at, camera, location and place
     where known); filters as GET /v1/media takes them."""
     ctx = open_cli_context(data_dir)
-    try:
-        where = metadata_fields(taken_after, taken_before, camera, place, country, near,
-                                radius_km)  # fmt: skip
-    except MediaQueryError as exc:
-        raise typer.BadParameter(exc.message) from exc
+    where = metadata_fields(taken_after, taken_before, camera, place, country, near, radius_km)
     threshold = ctx.settings.labels.threshold(min_confidence)
     f = MediaFilter(prefix=prefix, type=type and type.value, labels=label or [],
                     status=status and status.value, people=person or [],
@@ -304,12 +287,8 @@ def list_cmd(
 def show(name: str, data_dir: DataDir = None) -> None:
     """Show one item as JSON: status, labels with confidence and parents, provenance."""
     ctx = open_cli_context(data_dir)
-    try:
-        with ctx.engine.connect() as conn:
-            row = load_item(conn, name, ctx.settings.labels.default_min_confidence)
-    except MediaQueryError as exc:
-        err.print(f"[red]{exc.message}[/]")
-        raise typer.Exit(1) from exc
+    with ctx.engine.connect() as conn:
+        row = load_item(conn, name, ctx.settings.labels.default_min_confidence)
     out.print_json(MediaPublic.of(row).model_dump_json())
 
 
@@ -324,11 +303,11 @@ def rm(names: list[str], data_dir: DataDir = None) -> None:
             out.print(f"removed {name}")
         except MediaQueryError as exc:
             failed += 1
-            err.print(f"[red]{exc.message}[/]")
-    raise typer.Exit(1 if failed else 0)
+            print_error(exc)
+    raise typer.Exit(FAILED if failed else OK)
 
 
-@app.command()
+@app.command(epilog=EXIT_STATUS_HELP)
 def reindex(
     data_dir: DataDir = None,
     analyzer: Annotated[list[str] | None, typer.Option(help="Only this analyzer (repeat)")] = None,
@@ -344,19 +323,15 @@ def reindex(
     ctx = open_cli_context(data_dir)
     f = MediaFilter(prefix=prefix, labels=label or [], status=status and status.value,
                     min_confidence=ctx.settings.labels.default_min_confidence)  # fmt: skip
-    try:
-        plan = run_reindex(ctx, f, analyzer, force)
-    except MediaQueryError as exc:
-        err.print(f"[red]{exc.message}[/]")
-        raise typer.Exit(2) from exc
+    plan = run_reindex(ctx, f, analyzer, force)
     out.print(f"queued {len(plan.names)} of {plan.considered} matching media")
     failed = _wait_for(ctx, plan.names) if wait and plan.names else {}
     ctx.close()
     _report_failed(failed)
-    raise typer.Exit(1 if failed else 0)
+    raise typer.Exit(FAILED if failed else OK)
 
 
-@app.command(epilog=RECONCILE_EXIT_CODES)
+@app.command(epilog=EXIT_STATUS_HELP)
 def reconcile(
     data_dir: DataDir = None,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait for analysis")] = True,
@@ -374,9 +349,4 @@ def reconcile(
         publish_now(ctx)
     ctx.close()
     _report_failed(failed)
-    raise typer.Exit(1 if failed else 0)
-
-
-def main() -> None:
-    """Console entry point."""
-    app()
+    raise typer.Exit(FAILED if failed else OK)

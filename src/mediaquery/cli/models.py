@@ -18,7 +18,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from mediaquery.cli_options import DataDir
+from mediaquery.cli.exits import FAILED, print_error
+from mediaquery.cli.options import DataDir
 from mediaquery.config import Settings, load_settings
 from mediaquery.errors import MediaQueryError
 from mediaquery.models import catalogue, install, store
@@ -35,11 +36,6 @@ err = Console(stderr=True, soft_wrap=True)
 
 def _settings(data_dir: Path | None) -> Settings:
     return load_settings(data_dir=data_dir)
-
-
-def _fail(exc: MediaQueryError) -> typer.Exit:
-    err.print(f"[red]error:[/] {exc.message}", highlight=False)
-    return typer.Exit(1)
 
 
 def human(size: int | None, exact: bool = True) -> str:
@@ -103,10 +99,7 @@ def pull(
 ) -> None:
     """Download models (resuming an interrupted download), verify their sha256, install."""
     s = _settings(data_dir)
-    try:
-        entries = [catalogue.get(n) for n in names]
-    except MediaQueryError as exc:
-        raise _fail(exc) from None
+    entries = [catalogue.get(n) for n in names]
     failed = False
     for entry in entries:
         with _bar() as bar:
@@ -121,7 +114,7 @@ def pull(
                                     progress=progress, force=force)  # fmt: skip
             except MediaQueryError as exc:
                 bar.stop()
-                _fail(exc)
+                print_error(exc)
                 failed = True
                 continue
         state = "already installed (--force to download again)" if done.already else "installed"
@@ -130,7 +123,7 @@ def pull(
             err.print(f"[yellow]warning:[/] {entry.name} has no sha256 in the catalogue: "
                       "pinned this one; `verify` checks against it")  # fmt: skip
     if failed:
-        raise typer.Exit(1)
+        raise typer.Exit(FAILED)
 
 
 @models_app.command("import")
@@ -141,10 +134,7 @@ def import_model(
 ) -> None:
     """Install a model from a file on disk (air-gapped machines), with the same checksums."""
     s = _settings(data_dir)
-    try:
-        done = install.import_file(s.model_dir, catalogue.get(name), file)
-    except MediaQueryError as exc:
-        raise _fail(exc) from None
+    done = install.import_file(s.model_dir, catalogue.get(name), file)
     out.print(f"{name}: installed {done.path} ({human(done.size)}, sha256 {done.sha256})")
 
 
@@ -155,15 +145,14 @@ def verify(
     smoke: Annotated[bool, typer.Option(help="Also run each model once on a test photo")] = False,
 ) -> None:
     """Re-hash installed models against the catalogue; --smoke also runs them."""
-    from mediaquery.models.smoke import smoke as run_smoke
+    from mediaquery.analyzers.smoke import smoke as run_smoke
 
     s = _settings(data_dir)
-    try:
-        entries = [catalogue.get(n) for n in names] if names else [
-            e for e in catalogue.CATALOGUE.values() if store.installed_path(s.model_dir, e.name)
-        ]  # fmt: skip
-    except MediaQueryError as exc:
-        raise _fail(exc) from None
+    if names:
+        entries = [catalogue.get(n) for n in names]
+    else:
+        installed = catalogue.CATALOGUE.values()
+        entries = [e for e in installed if store.installed_path(s.model_dir, e.name)]
     if not entries:
         out.print("No catalogue models are installed (see `mediaquery models list`).")
         return
@@ -178,10 +167,10 @@ def verify(
             try:
                 out.print(f"  {run_smoke(s.model_dir, entry)}", highlight=False)
             except MediaQueryError as exc:
-                err.print(f"  [red]smoke test failed:[/] {exc.message}", highlight=False)
+                print_error(exc, "  smoke test failed:")
                 bad += 1
     if bad:
-        raise typer.Exit(1)
+        raise typer.Exit(FAILED)
 
 
 @models_app.command()
@@ -196,9 +185,9 @@ def rm(
         try:
             path = install.remove(s.model_dir, name)
         except MediaQueryError as exc:
-            _fail(exc)
+            print_error(exc)
             failed = True
             continue
         out.print(f"{name}: removed {path}")
     if failed:
-        raise typer.Exit(1)
+        raise typer.Exit(FAILED)

@@ -12,8 +12,7 @@ from rich.table import Column, Table
 
 from mediaquery.auth.guard import CACHE_SECONDS
 from mediaquery.auth.keys import ApiKey, Scope, create_key, list_keys, revoke_key
-from mediaquery.cli_options import DataDir, open_cli_context
-from mediaquery.errors import MediaQueryError
+from mediaquery.cli.options import DataDir, open_cli_context
 
 app = typer.Typer(
     help="API keys for the HTTP API: stored hashed, the key itself is shown once.",
@@ -42,9 +41,6 @@ def create(
     ctx = open_cli_context(data_dir)
     try:
         key, text = create_key(ctx.engine, name, scope or [Scope.read])
-    except MediaQueryError as exc:
-        err.print(f"[red]{exc.message}[/]")
-        raise typer.Exit(2) from exc
     finally:
         ctx.close()
     typer.echo(text)  # alone on stdout, so scripts can capture it
@@ -94,9 +90,6 @@ def revoke(
     ctx = open_cli_context(data_dir)
     try:
         key, was_active = revoke_key(ctx.engine, key_id)
-    except MediaQueryError as exc:
-        err.print(f"[red]{exc.message}[/]")
-        raise typer.Exit(1) from exc
     finally:
         ctx.close()
     if was_active:

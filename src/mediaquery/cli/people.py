@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Connection
 
-from mediaquery.cli_options import DataDir, open_cli_context
-from mediaquery.errors import MediaQueryError
+from mediaquery.cli.exits import USAGE
+from mediaquery.cli.options import DataDir, open_cli_context
 from mediaquery.index import people as people_index
 from mediaquery.index.db import write_tx
 from mediaquery.people.cluster import recluster as recluster_all
@@ -28,7 +28,7 @@ PersonId = Annotated[int, typer.Argument(help="The person's id (as `people ls` s
 
 
 def _run(data_dir: Any, work: Callable[[Connection], T], write: bool = False) -> T:
-    """Run `work` on a connection; a MediaQueryError (an unknown id) exits 1 with its message."""
+    """Run `work` on a connection (in a write transaction with `write`)."""
     ctx = open_cli_context(data_dir)
     try:
         if write:
@@ -36,9 +36,6 @@ def _run(data_dir: Any, work: Callable[[Connection], T], write: bool = False) ->
                 return work(conn)
         with ctx.engine.connect() as conn:
             return work(conn)
-    except MediaQueryError as exc:
-        err.print(f"[red]{exc.message}[/]")
-        raise typer.Exit(1) from exc
     finally:
         ctx.close()
 
@@ -106,7 +103,7 @@ def forget(
     """Forget a person and delete their face embeddings (or, with --all, every one)."""
     if all_ == (person_id is not None):
         err.print("[red]give either a person id or --all[/]")
-        raise typer.Exit(2)
+        raise typer.Exit(USAGE)
     if all_:
         n = _run(data_dir, people_index.forget_all, True)
     else:
