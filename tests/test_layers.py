@@ -84,3 +84,17 @@ def test_the_check_sees_an_upward_import(tmp_path: Path) -> None:
     module.write_text("def f():\n    from mediaquery.analyzers.registry import build\n")
     assert imports(module) == {"analyzers"}
     assert floor_of("analyzers") > floor_of("models")
+
+
+def test_only_storage_names_a_storage_backend() -> None:
+    """Callers ask the Storage protocol's capabilities; `storage/open.py` alone picks a class,
+    so a new backend needs no edits outside `storage/`."""
+    backends = {"mediaquery.storage.local", "mediaquery.storage.s3"}
+    naming = []
+    for path in SOURCES:
+        if top_of(path) == "storage":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module in backends:
+                naming.append(f"{path.relative_to(PACKAGE)} imports {node.module}")
+    assert not naming

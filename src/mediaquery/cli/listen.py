@@ -24,12 +24,10 @@ def listen(
     burst: Annotated[bool, typer.Option(help="Stop once the queue is empty")] = False,
 ) -> None:
     """Apply the bucket's S3 event notifications from an SQS queue (until Ctrl-C)."""
-    from mediaquery.storage.s3 import S3Storage
-
     setup_logging()
     ctx = open_cli_context(data_dir)
     try:
-        if not isinstance(ctx.storage, S3Storage):
+        if ctx.storage.event_source() is None:
             raise BadRequest("the bucket is a local folder; set MEDIAQUERY_STORAGE_URL=s3://...")
         counts = listen_loop(ctx, sqs_client(endpoint_url, region), queue_url, burst=burst)
     except KeyboardInterrupt:

@@ -15,7 +15,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select, update
 
@@ -24,7 +24,7 @@ from mediaquery.index import repo
 from mediaquery.index.db import write_tx
 from mediaquery.index.tables import service_state
 from mediaquery.ingest.events import log_skipped, object_changed, object_removed
-from mediaquery.storage.base import PagedStorage, StoredObject
+from mediaquery.storage.base import StoredObject
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,8 @@ def reconcile_pages(
     max_pages: int | None = None,
 ) -> Counter[str]:
     """Heal new, changed and deleted objects; stop after `max_pages` pages (the rest later)."""
-    storage = cast(PagedStorage, ctx.storage)
+    storage = ctx.storage.pages()
+    assert storage is not None  # reconcile() sends only paged buckets here
     key = STATE_KEY.format(ctx.storage.description)
     with _running:
         state = load_state(ctx.engine, key)

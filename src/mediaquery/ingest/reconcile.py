@@ -19,7 +19,6 @@ from mediaquery.ingest.paged_reconcile import heal, reconcile_pages
 from mediaquery.queue import jobs
 from mediaquery.queue.tasks import ANALYZE
 from mediaquery.queue.video_tasks import VIDEO
-from mediaquery.storage.base import PagedStorage
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +29,7 @@ def reconcile(ctx: Context, progress: Callable[[str], None] | None = None) -> Co
     A remote bucket is scanned page by page and resumes an interrupted scan (paged_reconcile);
     the local folder is walked whole."""
     forget_unknown(ctx)
-    if isinstance(ctx.storage, PagedStorage):
+    if ctx.storage.pages() is not None:
         paged = reconcile_pages(ctx, progress)
         paged["requeued"] = requeue_lost(ctx)
         log.info("reconcile of %s: %s", ctx.storage.description, dict(paged))

@@ -103,10 +103,8 @@ def records_of(body: Any) -> list[Any]:
 
 def apply_notification(ctx: Context, body: Any) -> Summary:
     """Apply every record of one notification in order; returns what became of each."""
-    from mediaquery.storage.s3 import S3Storage
-
-    storage = ctx.storage
-    if not isinstance(storage, S3Storage):
+    storage = ctx.storage.event_source()
+    if storage is None:
         raise Conflict(
             "The bucket is a local folder (watched directly); S3 notifications need "
             "MEDIAQUERY_STORAGE_URL=s3://..."
@@ -126,7 +124,7 @@ def apply_notification(ctx: Context, body: Any) -> Summary:
             where = "another bucket" if record.bucket != storage.bucket else "outside the prefix"
             summary.notes.append(
                 f"{record.event_name} for {record.bucket}/{record.key} ignored: {where} "
-                f"(or not a valid media name); this service indexes {storage.description}"
+                f"(or not a valid media name); this service indexes {ctx.storage.description}"
             )
             summary.add(record.key, name, record.event_name, "ignored")
             continue

@@ -14,15 +14,16 @@ from mediaquery.errors import InvalidName
 from mediaquery.index.tables import media
 from mediaquery.ingest.events import object_changed, object_removed
 from mediaquery.names import validate_name
-from mediaquery.storage.local import LocalStorage
+from mediaquery.storage.base import WatchedFolder
 
 log = logging.getLogger(__name__)
 
 
 def handle_change(ctx: Context, change: Change, path: Path) -> None:
     """Apply one file-system change to the index."""
-    assert isinstance(ctx.storage, LocalStorage)  # only local folders are watched
-    name = _name_of(ctx.storage, path)
+    folder = ctx.storage.folder()
+    assert folder is not None  # only local folders are watched
+    name = _name_of(folder, path)
     if name is None:
         return
     if change != Change.deleted and path.is_dir():
@@ -39,7 +40,7 @@ def handle_change(ctx: Context, change: Change, path: Path) -> None:
         log.info("skipped %s: %s (not indexed)", name, result.reason)
 
 
-def _name_of(storage: LocalStorage, path: Path) -> str | None:
+def _name_of(storage: WatchedFolder, path: Path) -> str | None:
     """The media name of a changed path; anything that cannot be one is said in the log."""
     rel = storage.relative(path)
     if rel is None:
@@ -76,11 +77,12 @@ def _remove_folder(ctx: Context, folder: str) -> None:
 
 def watch_bucket(ctx: Context, stop: threading.Event) -> None:
     """Block, applying bucket changes until `stop` is set (local folders only)."""
-    if not isinstance(ctx.storage, LocalStorage):
+    folder = ctx.storage.folder()
+    if folder is None:
         log.info("not watching %s: the watcher is for local folders; a bucket sends its "
                  "changes to POST /v1/events/s3 instead", ctx.storage.description)  # fmt: skip
         return
-    root = ctx.storage.root
+    root = folder.root
     log.info("watching %s", root)
     for changes in watch(root, stop_event=stop, debounce=400, step=50, recursive=True):
         for change, raw in sorted(changes, key=lambda c: c[1]):

@@ -13,8 +13,7 @@ from mediaquery.video.segments import aggregate, timestamps
 
 def location(ctx: Context, name: str) -> tuple[str, str] | None:
     """(bucket, key) when the bucket is S3, which such services read; None for a folder."""
-    locate = getattr(ctx.storage, "location", None)
-    return locate(name) if callable(locate) else None
+    return ctx.storage.location(name)
 
 
 def labelers(analyzers: list[Analyzer], where: tuple[str, str] | None) -> list[Analyzer]:

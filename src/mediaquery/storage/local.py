@@ -57,6 +57,26 @@ class LocalStorage:
             return resolved.relative_to(self.root).as_posix()
         return None
 
+    def local_path(self, name: str) -> Path:
+        """The object's file (it may be gone: the caller checks)."""
+        return self.path(name)
+
+    def folder(self) -> LocalStorage:
+        """This folder is watched for changes."""
+        return self
+
+    def event_source(self) -> None:
+        """A folder sends no S3 event notifications."""
+        return None
+
+    def pages(self) -> None:
+        """A folder is walked whole."""
+        return None
+
+    def location(self, name: str) -> None:
+        """No cloud service reads a local folder."""
+        return None
+
     def name_of(self, path: Path) -> str | None:
         """The object name of a path inside the bucket, or None for ignored paths."""
         rel = self.relative(path)

@@ -50,6 +50,22 @@ class S3Storage:
         """(bucket, key) of a media item, for services that read it from S3 themselves."""
         return self.bucket, self.key(name)
 
+    def local_path(self, name: str) -> None:
+        """Objects are streamed from the bucket."""
+        return None
+
+    def folder(self) -> None:
+        """No folder to watch: the bucket sends event notifications."""
+        return None
+
+    def event_source(self) -> S3Storage:
+        """The bucket's notifications name keys of this bucket."""
+        return self
+
+    def pages(self) -> S3Storage:
+        """Listed in pages of `page_size` keys, resumable after any key."""
+        return self
+
     def name_of(self, key: str) -> str | None:
         """The media name of a key, or None for keys outside the prefix or not valid as names."""
         if not key.startswith(self.prefix):

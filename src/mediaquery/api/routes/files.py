@@ -18,7 +18,6 @@ from mediaquery.api.schemas import MediaPublic
 from mediaquery.context import Context
 from mediaquery.errors import Conflict
 from mediaquery.index.repo import MediaRow
-from mediaquery.storage.local import LocalStorage
 from mediaquery.thumbnails import thumbnail_file
 
 router = APIRouter(prefix="/v1/media", tags=["files"])
@@ -43,8 +42,7 @@ def _cache_control(row: MediaRow, v: str | None) -> str:
     return IMMUTABLE if v and len(v) >= 8 and row.etag.startswith(v) else REVALIDATE
 
 
-def _local_file(storage: LocalStorage, row: MediaRow) -> Path:
-    path = storage.path(row.name)
+def _local_file(path: Path, row: MediaRow) -> Path:
     if not path.is_file():
         raise Conflict(f"{row.name} is indexed but its file is gone")
     return path
@@ -57,13 +55,14 @@ async def original(ctx: CtxDep, request: Request, name: str, v: VersionQ = None)
     release_slot(request)  # the bytes need no connection
     if isinstance(found, JSONResponse):
         return found
-    if not isinstance(ctx.storage, LocalStorage):  # a remote bucket: stream it through
+    local = ctx.storage.local_path(found.name)
+    if local is None:  # a remote bucket: stream it through
         headers = {"Cache-Control": _cache_control(found, v)}
         wanted = request.headers.get("range")
         return await run_in_threadpool(
             stream_object, ctx.storage, found.name, found.content_type, wanted, headers
         )
-    path = await run_in_threadpool(_local_file, ctx.storage, found)
+    path = await run_in_threadpool(_local_file, local, found)
     return FileResponse(
         path,
         media_type=found.content_type,
