@@ -98,3 +98,22 @@ def test_only_storage_names_a_storage_backend() -> None:
             if isinstance(node, ast.ImportFrom) and node.module in backends:
                 naming.append(f"{path.relative_to(PACKAGE)} imports {node.module}")
     assert not naming
+
+
+def test_every_error_class_is_declared_in_errors_py() -> None:
+    from mediaquery import errors
+
+    hierarchy = {
+        name
+        for name, value in vars(errors).items()
+        if isinstance(value, type) and issubclass(value, errors.MediaQueryError)
+    }
+    elsewhere = [
+        f"{path.relative_to(PACKAGE)}: {node.name}"
+        for path in SOURCES
+        if path.name != "errors.py" or top_of(path) != "errors"
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ClassDef)
+        and any(isinstance(b, ast.Name) and b.id in hierarchy for b in node.bases)
+    ]
+    assert not elsewhere

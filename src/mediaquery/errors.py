@@ -1,4 +1,7 @@
-"""One error hierarchy: each error knows its HTTP status and a stable code."""
+"""One error hierarchy: each error knows its HTTP status and a stable code.
+
+Every error class of the package is declared here; the API renders them in one place
+(`api/error_render.py`) and the CLI maps them to exit statuses in one place (`cli/exits.py`)."""
 
 from __future__ import annotations
 
@@ -78,3 +81,69 @@ class Overloaded(TransientError):
     """Too many requests at once: try again in a moment."""
 
     code = "Overloaded"
+
+
+# --- analyzers and models --------------------------------------------------------------------
+
+
+class UnknownAnalyzer(MediaQueryError):
+    status = 400
+    code = "UnknownAnalyzer"
+
+
+class UnknownModel(NotFound):
+    code = "UnknownModel"
+
+
+class ModelNotInstalled(MediaQueryError):
+    status = 409
+    code = "ModelNotInstalled"
+
+
+class DownloadError(MediaQueryError):
+    """The source could not be reached or answered with an error; a partial file is kept."""
+
+    status = 502
+    code = "DownloadFailed"
+
+
+class ChecksumMismatch(MediaQueryError):
+    """A file's sha256 (or size) differs from the catalogue's; nothing is installed."""
+
+    status = 422
+    code = "ChecksumMismatch"
+
+
+class BadModelFile(BadRequest):
+    code = "BadModelFile"
+
+
+# --- storage and features that need a model or a setting -------------------------------------
+
+
+class StorageSettingError(MediaQueryError):
+    """MEDIAQUERY_STORAGE_URL cannot be used."""
+
+    status = 400
+    code = "InvalidStorageUrl"
+
+
+class EventsOff(MediaQueryError):
+    """POST /v1/events/s3 while no MEDIAQUERY_S3_EVENTS_TOKEN is set."""
+
+    status = 404
+    code = "S3EventsOff"
+
+
+class SearchUnavailable(MediaQueryError):
+    """Search needs the CLIP text encoder and vocabulary, and they are not installed."""
+
+    status = 503
+    code = "SearchUnavailable"
+
+
+class FacesUnavailable(MediaQueryError):
+    """Face search needs the face models, and they are not installed."""
+
+    status = 503
+    code = "FacesUnavailable"

@@ -24,7 +24,7 @@ from mediaquery.analyzers.zero_shot import (
 from mediaquery.app import create_app
 from mediaquery.config import Settings
 from mediaquery.domain import Findings
-from mediaquery.models.errors import ModelNotInstalled
+from mediaquery.errors import ModelNotInstalled
 from mediaquery.models.store import model_file
 from mediaquery.queue.worker import Worker
 from mediaquery.video.analyze import analyze_video

@@ -16,7 +16,7 @@ from conftest import jpeg_bytes
 from mediaquery.analyzers.objects import ObjectsAnalyzer, coco_labels
 from mediaquery.app import create_app
 from mediaquery.config import Settings
-from mediaquery.models.errors import ModelNotInstalled
+from mediaquery.errors import ModelNotInstalled
 from mediaquery.models.store import model_file
 from mediaquery.queue.worker import Worker
 from mediaquery.runtime.boxes import nms

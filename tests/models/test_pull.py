@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from mediaquery.errors import ChecksumMismatch, DownloadError
 from mediaquery.models import catalogue, install, store
 from mediaquery.models.catalogue import ArchiveMember, CatalogueEntry
-from mediaquery.models.errors import ChecksumMismatch, DownloadError
 from mq_models import TINY, TINY_SHA, FileServer, Served, tiny_entry
 
 PATH = "/tiny-model/tiny.onnx"

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
+from mediaquery.errors import BadModelFile
 from mediaquery.models import catalogue, install
 from mediaquery.models.catalogue import TensorSpec
-from mediaquery.models.errors import BadModelFile
 from mediaquery.models.smoke import photo, smoke
 from mq_models import tiny_entry
 

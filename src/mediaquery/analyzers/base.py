@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 from PIL import Image
 
 from mediaquery.domain import Findings, LabelFinding, MediaType
+from mediaquery.errors import ModelNotInstalled
 from mediaquery.models.catalogue import missing_reason
-from mediaquery.models.errors import ModelNotInstalled
 from mediaquery.models.store import installed_path
 
 if TYPE_CHECKING:

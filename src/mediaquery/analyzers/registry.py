@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mediaquery.analyzers.base import Analyzer
-from mediaquery.errors import MediaQueryError
+from mediaquery.errors import UnknownAnalyzer
 
 if TYPE_CHECKING:
     from mediaquery.config import Settings
@@ -27,11 +27,6 @@ BUILTINS = {
     "moderation": "mediaquery.analyzers.moderation:ModerationAnalyzer",
     "rekognition": "mediaquery.analyzers.rekognition:RekognitionAnalyzer",
 }
-
-
-class UnknownAnalyzer(MediaQueryError):
-    status = 400
-    code = "UnknownAnalyzer"
 
 
 @cache

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from mediaquery.errors import ModelNotInstalled, UnknownModel
 from mediaquery.models import store
-from mediaquery.models.errors import ModelNotInstalled, UnknownModel
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from mediaquery.digest import sha256_file
-from mediaquery.models.errors import ChecksumMismatch, DownloadError
+from mediaquery.errors import ChecksumMismatch, DownloadError
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mediaquery.digest import sha256_file
+from mediaquery.errors import BadModelFile, ChecksumMismatch, ModelNotInstalled
 from mediaquery.models import store
 from mediaquery.models.catalogue import CatalogueEntry
 from mediaquery.models.download import Progress, check_file, download
-from mediaquery.models.errors import BadModelFile, ChecksumMismatch, ModelNotInstalled
 
 log = logging.getLogger(__name__)
 

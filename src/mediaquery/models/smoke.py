@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from mediaquery.errors import BadModelFile, ModelNotInstalled
 from mediaquery.models import store
 from mediaquery.models.catalogue import CatalogueEntry, TensorSpec
-from mediaquery.models.errors import BadModelFile, ModelNotInstalled
 
 log = logging.getLogger(__name__)
 

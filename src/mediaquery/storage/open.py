@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from mediaquery.config import Settings
-from mediaquery.errors import MediaQueryError
+from mediaquery.errors import StorageSettingError
 from mediaquery.storage.base import Storage
 from mediaquery.storage.local import LocalStorage
 
@@ -15,13 +15,6 @@ if TYPE_CHECKING:
     from mediaquery.storage.s3 import S3Storage
 
 S3_OPTIONS = {"endpoint_url", "region", "addressing_style"}
-
-
-class StorageSettingError(MediaQueryError):
-    """MEDIAQUERY_STORAGE_URL cannot be used."""
-
-    status = 400
-    code = "InvalidStorageUrl"
 
 
 def open_storage(settings: Settings) -> Storage:

@@ -15,7 +15,7 @@ from mediaquery.analyzers.faces import EXTRA_KEY, FacesAnalyzer
 from mediaquery.api.deps import ConnDep, CtxDep, get_ctx
 from mediaquery.api.filters import MAX_ID
 from mediaquery.decode import decode_image
-from mediaquery.errors import BadRequest, MediaQueryError, NotFound
+from mediaquery.errors import BadRequest, FacesUnavailable, MediaQueryError, NotFound
 from mediaquery.index import faces as faces_index
 from mediaquery.index import people as people_index
 from mediaquery.index.db import write_tx
@@ -29,11 +29,6 @@ THUMB_SIDE = 160
 
 
 PersonId = Annotated[int, Path(ge=1, le=MAX_ID, description="The person's id")]
-
-
-class FacesUnavailable(MediaQueryError):
-    status = 503
-    code = "FacesUnavailable"
 
 
 class PersonPublic(BaseModel):

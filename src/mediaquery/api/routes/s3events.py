@@ -11,17 +11,12 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from mediaquery.api.deps import CtxDep
-from mediaquery.errors import BadRequest, MediaQueryError, PayloadTooLarge, Unauthorized
+from mediaquery.errors import BadRequest, EventsOff, PayloadTooLarge, Unauthorized
 from mediaquery.ingest.s3events import apply_notification
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
 MAX_BODY = 4 * 1024 * 1024
-
-
-class EventsOff(MediaQueryError):
-    status = 404
-    code = "S3EventsOff"
 
 
 class S3EventResult(BaseModel):

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from mediaquery.api.deps import ConnDep, get_ctx
 from mediaquery.api.filters import FilterDep
 from mediaquery.api.schemas import MediaPublic
-from mediaquery.errors import BadRequest, MediaQueryError
+from mediaquery.errors import BadRequest, SearchUnavailable
 from mediaquery.index.similar import rank_by_vector
 from mediaquery.models.catalogue import missing_reason
 from mediaquery.models.store import installed_path
@@ -20,13 +20,6 @@ from mediaquery.runtime.clip import TEXT_MODEL, VOCAB, ClipTextEncoder
 router = APIRouter(prefix="/v1/search", tags=["search"])
 ANALYZER = "scenes"  # whose stored image embeddings are CLIP's
 _lock = threading.Lock()
-
-
-class SearchUnavailable(MediaQueryError):
-    """Search needs the CLIP text encoder and vocabulary, and they are not installed."""
-
-    status = 503
-    code = "SearchUnavailable"
 
 
 class SearchItem(MediaPublic):
