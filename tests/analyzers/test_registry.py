@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -26,3 +27,12 @@ def test_plugins_by_path_and_clear_errors(tmp_path: Path) -> None:
         registry.analyzer_class("nope")
     with pytest.raises(MediaQueryError, match="not an Analyzer"):
         registry.analyzer_class("mediaquery.config:Settings")
+
+
+def test_builtins_list_every_analyzer_the_package_declares() -> None:
+    """BUILTINS stands in for the entry points when the package has no installed metadata."""
+    pyproject = Path(__file__).parents[2] / "pyproject.toml"
+    declared = tomllib.loads(pyproject.read_text())["project"]["entry-points"][registry.GROUP]
+    assert registry.BUILTINS == declared
+    for name in declared:
+        assert registry.analyzer_class(registry.BUILTINS[name]).name == name

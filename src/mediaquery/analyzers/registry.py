@@ -18,13 +18,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 GROUP = "mediaquery.analyzers"
-# Used when the package runs from a source tree without installed metadata.
+# Used when the package runs from a source tree without installed metadata; the same as the
+# entry points in pyproject.toml (a test checks).
 BUILTINS = {
     "labels": "mediaquery.analyzers.imagenet:LabelsAnalyzer",
     "people": "mediaquery.analyzers.people:PeopleAnalyzer",
     "faces": "mediaquery.analyzers.faces:FacesAnalyzer",
     "text": "mediaquery.analyzers.text:TextAnalyzer",
     "moderation": "mediaquery.analyzers.moderation:ModerationAnalyzer",
+    "scenes": "mediaquery.analyzers.scenes:ScenesAnalyzer",
+    "objects": "mediaquery.analyzers.objects:ObjectsAnalyzer",
     "rekognition": "mediaquery.analyzers.rekognition:RekognitionAnalyzer",
 }
 
