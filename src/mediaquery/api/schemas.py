@@ -216,3 +216,12 @@ class LabelsAt(BaseModel):
     at_ms: int | None
     aggregate: str
     labels: list[dict[str, Any]]
+
+
+class SearchItem(MediaPublic):
+    score: float = Field(description="Cosine similarity of the text and image embeddings, -1..1")
+
+
+class SearchResults(BaseModel):
+    query: str
+    items: list[SearchItem] = Field(description="Best match first")

@@ -6,11 +6,12 @@ import threading
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
+from starlette.datastructures import State
 
-from mediaquery.api.deps import ConnDep, get_ctx
+from mediaquery.api.deps import ConnDep, CtxDep
 from mediaquery.api.filters import FilterDep
-from mediaquery.api.schemas import MediaPublic
+from mediaquery.api.schemas import MediaPublic, SearchItem, SearchResults
+from mediaquery.context import Context
 from mediaquery.errors import BadRequest, SearchUnavailable
 from mediaquery.index.similar import rank_by_vector
 from mediaquery.models.catalogue import missing_reason
@@ -22,18 +23,9 @@ ANALYZER = "scenes"  # whose stored image embeddings are CLIP's
 _lock = threading.Lock()
 
 
-class SearchItem(MediaPublic):
-    score: float = Field(description="Cosine similarity of the text and image embeddings, -1..1")
-
-
-class SearchResults(BaseModel):
-    query: str
-    items: list[SearchItem] = Field(description="Best match first")
-
-
-def text_encoder(request: Request) -> ClipTextEncoder:
-    """The app's CLIP text encoder, loaded on first use and kept (reloaded if the file changes)."""
-    ctx = get_ctx(request)
+def text_encoder(ctx: Context, state: State) -> ClipTextEncoder:
+    """The app's CLIP text encoder, loaded on first use and kept in the app's `state`
+    (reloaded if the file changes)."""
     model_dir = ctx.settings.model_dir
     text, vocab = installed_path(model_dir, TEXT_MODEL), installed_path(model_dir, VOCAB)
     if text is None or vocab is None:
@@ -42,10 +34,10 @@ def text_encoder(request: Request) -> ClipTextEncoder:
     stat = text.stat()
     key = (str(text), stat.st_size, stat.st_mtime_ns)
     with _lock:
-        cached = getattr(request.app.state, "clip_text", None)
+        cached = getattr(state, "clip_text", None)
         if cached is None or cached[0] != key:
             cached = (key, ClipTextEncoder(text, vocab, ctx.settings.model_threads))
-            request.app.state.clip_text = cached
+            state.clip_text = cached
     encoder: ClipTextEncoder = cached[1]
     return encoder
 
@@ -53,6 +45,7 @@ def text_encoder(request: Request) -> ClipTextEncoder:
 @router.get("", response_model=SearchResults)
 def search(
     request: Request,
+    ctx: CtxDep,
     conn: ConnDep,
     f: FilterDep,
     q: Annotated[
@@ -64,7 +57,7 @@ def search(
     text = " ".join(q.split())
     if not text:
         raise BadRequest("Say what to look for with q, e.g. q=a dog playing in the snow")
-    vector = text_encoder(request).encode([text])[0]
+    vector = text_encoder(ctx, request.app.state).encode([text])[0]
     found = rank_by_vector(conn, vector, f, limit, analyzer=ANALYZER)
     items = [
         SearchItem.model_validate({**MediaPublic.of(row).model_dump(), "score": score})
