@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from sqlalchemy import (
     ARRAY,
@@ -44,6 +44,20 @@ from mediaquery.index.text_search import delete_text
 from mediaquery.metadata import NAME as METADATA  # its provenance row: not an analyzer's
 
 
+class LabelRow(TypedDict):
+    """One label of an item as the index returns it (api.schemas.LabelPublic publishes it)."""
+
+    name: str
+    confidence: float  # 0-100
+    parents: list[str]
+    aliases: list[str]
+    category: str
+    analyzer: str
+    analyzer_version: str
+    boxes: list[dict[str, float]]  # left, top, width, height (0-1), one per instance
+    segments: NotRequired[list[dict[str, Any]]]  # videos (start_ms, end_ms, ...), single reads
+
+
 @dataclass(slots=True)
 class MediaRow:
     id: int
@@ -62,7 +76,7 @@ class MediaRow:
     analyzed_at: float | None
     progress: float | None = None
     video: dict[str, Any] | None = None
-    labels: list[dict[str, Any]] = field(default_factory=list)
+    labels: list[LabelRow] = field(default_factory=list)
     analyses: list[dict[str, Any]] = field(default_factory=list)
     metadata: dict[str, Any] | None = None  # taken_at, camera, location, place (attached)
 
