@@ -102,11 +102,39 @@ def analyze_video(
     stats = VideoStats(start_ms=start_ms)
     limit = min(x for x in (info.duration_ms, end_ms, 2**62) if x is not None)
     sampler = sample_frames(path, interval_ms, start_ms, end_ms, budget_s)
+    scan = _scan(sampler, cheap, expensive, stats, lambda f: _report(progress, f, start_ms, limit))
+    for name in ("frames_decoded", "errors_skipped", "seeks", "stopped_by_budget", "decode_s"):
+        setattr(stats, name, getattr(sampler.stats, name))
+    last = scan.samples[-1].ts_ms + interval_ms if scan.samples else start_ms
+    stats.covered_ms = min(limit, last)
+    if progress is not None:
+        progress(100.0)
+    stats.wall_s = time.perf_counter() - started
+    return _result(info, scan, stats, interval_ms, min_confidence)
+
+
+@dataclass(slots=True)
+class _Scan:
+    """What one pass over the sampled frames found."""
+
+    shots: list[_Shot] = field(default_factory=list)
+    samples: list[_Sample] = field(default_factory=list)
+    first_sig: list[float] = field(default_factory=list)  # shot signature of the first sample
+    last_sig: list[float] = field(default_factory=list)  # ... and of the last
+
+
+def _scan(
+    sampler: FrameSampler,
+    cheap: Sequence[Analyzer],
+    expensive: Sequence[Analyzer],
+    stats: VideoStats,
+    on_frame: Callable[[Frame], None],
+) -> _Scan:
+    """Cut the frames into shots and run the analyzers: cheap ones on each sample (in
+    batches), expensive ones on each shot's first frame."""
+    scan = _Scan()
     detector = ShotDetector()
-    shots: list[_Shot] = []
-    samples: list[_Sample] = []
     batch: list[tuple[_Sample, Image.Image]] = []
-    first_sig: list[float] = []
     frames = _prefetched(sampler, BATCH, stats)
     # Expensive analyzers run in their own thread, beside the cheap ones and the decoder:
     # onnxruntime and OpenCV release the GIL, so a second core is used even at 1 thread each.
@@ -115,27 +143,33 @@ def analyze_video(
     try:
         for frame in frames:
             if detector.is_new_shot(frame.image):
-                shots.append(_Shot(frame.ts_ms))
+                scan.shots.append(_Shot(frame.ts_ms))
                 if expensive:
                     job = pool.submit(_run, expensive, [frame.image], stats)
-                    pending.append((shots[-1], job))
+                    pending.append((scan.shots[-1], job))
                 _collect(pending, MAX_PENDING_SHOTS)
-            if not first_sig and detector.previous is not None:
-                first_sig = detector.previous.tolist()
-            sample = _Sample(frame.ts_ms, len(shots) - 1)
-            samples.append(sample)
+            if not scan.first_sig and detector.previous is not None:
+                scan.first_sig = detector.previous.tolist()
+            sample = _Sample(frame.ts_ms, len(scan.shots) - 1)
+            scan.samples.append(sample)
             batch.append((sample, frame.image))
             if len(batch) >= BATCH:
                 _run_batch(cheap, batch, stats)
-            _report(progress, frame, start_ms, limit)
+            on_frame(frame)
         _run_batch(cheap, batch, stats)
         _collect(pending, 0)
     finally:
         frames.close()  # stops the decoder thread, also when an analyzer raised
         pool.shutdown(cancel_futures=True)
-    for name in ("frames_decoded", "errors_skipped", "seeks", "stopped_by_budget", "decode_s"):
-        setattr(stats, name, getattr(sampler.stats, name))
-    stats.covered_ms = min(limit, samples[-1].ts_ms + interval_ms) if samples else start_ms
+    scan.last_sig = detector.previous.tolist() if detector.previous is not None else []
+    return scan
+
+
+def _result(
+    info: VideoInfo, scan: _Scan, stats: VideoStats, interval_ms: int, min_confidence: float
+) -> VideoResult:
+    """The scan's findings over time: label segments and timestamps, text, shots."""
+    shots, samples = scan.shots, scan.samples
     observations = [
         (sample.ts_ms, _labels(sample.findings + shots[sample.shot].findings, min_confidence))
         for sample in samples
@@ -144,10 +178,6 @@ def analyze_video(
     shot_ranges = [
         {"start_ms": shot.start_ms, "end_ms": end} for shot, end in zip(shots, ends, strict=True)
     ]
-    last_sig = detector.previous.tolist() if detector.previous is not None else []
-    if progress is not None:
-        progress(100.0)
-    stats.wall_s = time.perf_counter() - started
     return VideoResult(
         info=info,
         segments=aggregate(observations, interval_ms, duration_ms=stats.covered_ms),
@@ -156,7 +186,7 @@ def analyze_video(
         shots=shot_ranges,
         frames_analyzed=len(samples),
         stats=stats,
-        edges=(first_sig, last_sig) if samples else None,
+        edges=(scan.first_sig, scan.last_sig) if samples else None,
         embeddings=_embedding_sums(
             f for sample in samples for f in sample.findings + shots[sample.shot].findings
         ),
