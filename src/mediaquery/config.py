@@ -129,6 +129,12 @@ class ModelSettings(BaseModel):
     mirror: str | None = Field(
         None, description="Base URL that replaces every catalogue source (an internal mirror)."
     )
+    idle_unload_seconds: float = Field(
+        300,
+        ge=0,
+        description="Free an analyzer's models after this many seconds unused (0: never); "
+        "the next use loads them again.",
+    )
 
 
 RekognitionFeature = Literal["labels", "faces", "text", "moderation"]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
 from mediaquery.analyzers import registry
 from mediaquery.analyzers.base import Analyzer
+from mediaquery.analyzers.idle import start_idle_unloader
 from mediaquery.config import Settings
 from mediaquery.index.db import PoolLimits, make_engine, migrate
 from mediaquery.storage.base import Storage
@@ -20,17 +22,22 @@ class Context:
     engine: Engine
     storage: Storage
     _analyzers: list[Analyzer] | None = field(default=None, repr=False)
+    _stop_unloader: threading.Event | None = field(default=None, repr=False)
 
     @property
     def analyzers(self) -> list[Analyzer]:
-        """The enabled analyzers, built on first use (their models load lazily)."""
+        """The enabled analyzers, built on first use (their models load lazily, and unload
+        after `models.idle_unload_seconds` unused)."""
         if self._analyzers is None:
             s = self.settings
             self._analyzers = registry.build(s.analyzers, s.model_dir, s.model_threads, s)
+            self._stop_unloader = start_idle_unloader(self._analyzers, s.models.idle_unload_seconds)
         return self._analyzers
 
     def close(self) -> None:
-        """Release database connections."""
+        """Release database connections; stop unloading idle models."""
+        if self._stop_unloader is not None:
+            self._stop_unloader.set()
         self.engine.dispose()
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
@@ -19,7 +22,9 @@ if TYPE_CHECKING:
 
 
 class Analyzer(ABC):
-    """Base class for analyzers. `analyze()` loads the model once, then calls `_analyze()`."""
+    """Base class for analyzers. `analyze()` loads the model (once, and again after an idle
+    unload), then calls `_analyze()`. Code that uses the model outside `analyze()` does so
+    inside `with self.in_use():`, which keeps it loaded meanwhile."""
 
     name: ClassVar[str]
     version: ClassVar[str]
@@ -37,6 +42,9 @@ class Analyzer(ABC):
         self.model_dir = model_dir
         self.threads = threads
         self._loaded = False
+        self._lock = threading.Lock()
+        self._in_use = 0
+        self.last_used = time.monotonic()
 
     @classmethod
     def unavailable_reason(cls, model_dir: Path) -> str | None:
@@ -47,19 +55,51 @@ class Analyzer(ABC):
     def configure(self, settings: Settings) -> None:  # noqa: B027 - optional hook
         """Read the analyzer's own settings section; called once, after construction."""
 
+    @property
+    def loaded(self) -> bool:
+        """Whether the models are in memory now."""
+        return self._loaded
+
     def load(self) -> None:
-        """Load models or other heavy state; called once, lazily, per process."""
-        if not self._loaded:
+        """Load models or other heavy state: lazily, once, and again after an idle unload."""
+        with self._lock:
+            self.last_used = time.monotonic()
+            if self._loaded:
+                return
             reason = self.unavailable_reason(self.model_dir)
             if reason is not None:
                 raise ModelNotInstalled(f"Analyzer '{self.name}' is unavailable: {reason}")
             self._load()
             self._loaded = True
 
+    @contextmanager
+    def in_use(self) -> Iterator[None]:
+        """Load the models and keep them loaded (no idle unload) while the block runs."""
+        with self._lock:
+            self._in_use += 1
+        try:
+            self.load()
+            yield
+        finally:
+            with self._lock:
+                self._in_use -= 1
+                self.last_used = time.monotonic()
+
+    def unload_if_idle(self, idle_seconds: float, now: float | None = None) -> bool:
+        """Free the models when unused for `idle_seconds` (the next use loads them again);
+        True when they were unloaded."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            if not self._loaded or self._in_use or now - self.last_used < idle_seconds:
+                return False
+            self._unload()
+            self._loaded = False
+            return True
+
     def analyze(self, image: Image.Image) -> Findings:
         """Analyse one decoded RGB image."""
-        self.load()
-        return self._analyze(image)
+        with self.in_use():
+            return self._analyze(image)
 
     def analyze_batch(self, images: Sequence[Image.Image]) -> list[Findings]:
         """Analyse several images; analyzers whose models batch well override this."""
@@ -67,6 +107,9 @@ class Analyzer(ABC):
 
     def _load(self) -> None:  # noqa: B027 - optional hook
         """Override to load models; the default has nothing to load."""
+
+    def _unload(self) -> None:  # noqa: B027 - optional hook
+        """Override to drop what `_load` made, so the memory can be freed."""
 
     @abstractmethod
     def _analyze(self, image: Image.Image) -> Findings:

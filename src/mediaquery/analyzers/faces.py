@@ -47,6 +47,10 @@ class FacesAnalyzer(Analyzer):
     def _load(self) -> None:
         self._encoder = dlib_faces.encoder()
 
+    def _unload(self) -> None:
+        del self._encoder
+        dlib_faces.encoder.cache_clear()
+
     def _analyze(self, image: Image.Image) -> Findings:
         found = face_boxes.recall(image)
         if found is None:  # `people` did not run on this image (or is not enabled)

@@ -57,18 +57,22 @@ class LabelsAnalyzer(Analyzer):
         self.model = _model(self.model_dir.resolve(), self.threads)
         self.taxonomy: Taxonomy = load_taxonomy()
 
+    def _unload(self) -> None:
+        del self.model
+        _model.cache_clear()
+
     def classify(self, image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
         """Class probabilities (1000) and the 1280-d image embedding for one RGB image."""
-        self.load()
-        out = self.model.run({"pixels": preprocess(image)[None]})
+        with self.in_use():
+            out = self.model.run({"pixels": preprocess(image)[None]})
         return out["probs"][0], out["features"][0]
 
     def analyze_batch(self, images: Sequence[Image.Image]) -> list[Findings]:
         """One model call for the whole batch."""
         if not images:
             return []
-        self.load()
-        out = self.model.run({"pixels": np.stack([preprocess(im) for im in images])})
+        with self.in_use():
+            out = self.model.run({"pixels": np.stack([preprocess(im) for im in images])})
         return [self._findings(p, f) for p, f in zip(out["probs"], out["features"], strict=True)]
 
     def _analyze(self, image: Image.Image) -> Findings:

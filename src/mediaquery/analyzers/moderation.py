@@ -62,6 +62,9 @@ class ModerationAnalyzer(Analyzer):
     def _load(self) -> None:
         nudenet_detector.load(self.threads)
 
+    def _unload(self) -> None:
+        nudenet_detector.unload()
+
     def _analyze(self, image: Image.Image) -> Findings:
         flagged = flag(nudenet_detector.detect(image, self.threads))
         return Findings(

@@ -106,6 +106,12 @@ def load(threads: int = 1) -> None:
     _model(threads)
 
 
+def unload() -> None:
+    """Drop the model (`people` and `moderation` share it: the next `detect` opens it again)."""
+    _model.cache_clear()
+    _recent.runs = []
+
+
 def detect(image: Image.Image, threads: int = 1) -> tuple[Detection, ...]:
     """Every detection scoring at least SCORE_FLOOR, best first; reuses a recent image's run."""
     for ref, size, detections in _recent.runs:

@@ -84,6 +84,10 @@ class ObjectsAnalyzer(Analyzer):
         self.classes, self.known = coco_labels()
         self.detector = _detector(path.resolve(), len(self.classes), self.threads)
 
+    def _unload(self) -> None:
+        del self.detector
+        _detector.cache_clear()
+
     def _analyze(self, image: Image.Image) -> Findings:
         found = [d for d in self.detector.detect(image) if _area(d) > 0]
         return Findings(

@@ -86,6 +86,10 @@ class PeopleAnalyzer(Analyzer):
             np.asarray(cv2.HOGDescriptor.getDefaultPeopleDetector(), dtype=np.float32)
         )
 
+    def _unload(self) -> None:
+        del self.frontal, self.profile, self.hog
+        nudenet_detector.unload()
+
     def _analyze(self, image: Image.Image) -> Findings:
         w, h = image.size
         faces: list[_Found] = []

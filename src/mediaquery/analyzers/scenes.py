@@ -96,12 +96,16 @@ class ScenesAnalyzer(Analyzer):
         )
         self.encoder = image_encoder(image.resolve(), self.threads)
 
+    def _unload(self) -> None:
+        del self.encoder
+        image_encoder.cache_clear()
+
     def analyze_batch(self, images: Sequence[Image.Image]) -> list[Findings]:
         """One image-encoder call for the whole batch."""
         if not images:
             return []
-        self.load()
-        return [self._findings(e) for e in self.encoder.encode(images)]
+        with self.in_use():
+            return [self._findings(e) for e in self.encoder.encode(images)]
 
     def _analyze(self, image: Image.Image) -> Findings:
         return self._findings(self.encoder.encode([image])[0])

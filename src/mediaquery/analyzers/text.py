@@ -83,6 +83,10 @@ class TextAnalyzer(Analyzer):
     def _load(self) -> None:
         self.engine = _engine(self.threads)
 
+    def _unload(self) -> None:
+        del self.engine
+        _engine.cache_clear()
+
     def _analyze(self, image: Image.Image) -> Findings:
         lines = self.read_lines(image)
         labels = []
@@ -98,7 +102,10 @@ class TextAnalyzer(Analyzer):
 
     def read_lines(self, image: Image.Image) -> list[dict[str, Any]]:
         """Lines of text in reading order: text, confidence (0-100), box (relative)."""
-        self.load()
+        with self.in_use():
+            return self._read_lines(image)
+
+    def _read_lines(self, image: Image.Image) -> list[dict[str, Any]]:
         w, h = image.size
         pixels = image.convert("RGB")
         if max(w, h) > MAX_SIDE:
