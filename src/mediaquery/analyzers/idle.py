@@ -3,7 +3,10 @@ idle gives their memory back, and the next use loads them again (`models.idle_un
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import logging
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -20,8 +23,21 @@ def unload_idle(
     now = time.monotonic() if now is None else now
     freed = [a.name for a in analyzers if a.unload_if_idle(idle_seconds, now)]
     if freed:
+        _give_back_memory()
         log.info("unloaded the models of %s (unused for %g s)", ", ".join(freed), idle_seconds)
     return freed
+
+
+def _give_back_memory() -> None:
+    """Return freed heap pages to the system: glibc keeps them otherwise, and the process's
+    memory would not shrink (labels: 165 → 108 MB with this, 10 MB less without; see
+    benchmarks/idle_unload.py)."""
+    gc.collect()
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):  # not glibc (musl): nothing to trim
+            pass
 
 
 def start_idle_unloader(
