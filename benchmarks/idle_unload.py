@@ -39,6 +39,9 @@ def main() -> None:
     t = time.perf_counter()
     labels.analyze(photo)
     print(f"reloaded, one image:      {rss_mb():6.0f} MB  ({time.perf_counter() - t:.2f} s)")
+    t = time.perf_counter()
+    labels.analyze(photo)
+    print(f"loaded, the next image:   {rss_mb():6.0f} MB  ({time.perf_counter() - t:.2f} s)")
 
 
 if __name__ == "__main__":
