@@ -23,7 +23,7 @@ _lock = threading.Lock()
 
 
 class SearchUnavailable(MediaQueryError):
-    """Search needs the CLIP text encoder and vocabulary, and they are not installed."""
+    """Search needs the CLIP text encoder and vocabulary: not installed, or an unusable export."""
 
     status = 503
     code = "SearchUnavailable"
@@ -51,7 +51,10 @@ def text_encoder(request: Request) -> ClipTextEncoder:
     with _lock:
         cached = getattr(request.app.state, "clip_text", None)
         if cached is None or cached[0] != key:
-            cached = (key, ClipTextEncoder(text, vocab, ctx.settings.model_threads))
+            try:
+                cached = (key, ClipTextEncoder(text, vocab, ctx.settings.model_threads))
+            except ValueError as exc:  # an export this encoder cannot use
+                raise SearchUnavailable(f"Search is unavailable: {exc}") from exc
             request.app.state.clip_text = cached
     encoder: ClipTextEncoder = cached[1]
     return encoder
