@@ -55,7 +55,7 @@ class ModerationAnalyzer(Analyzer):
     """Nudity and suggestive content: labels under Explicit / Non-Explicit Nudity, Suggestive."""
 
     name: ClassVar[str] = "moderation"
-    version: ClassVar[str] = "nudenet320n.1"
+    version: ClassVar[str] = "nudenet320n.2"  # .2: MIN_SCORE 0.65
     per_shot: ClassVar[bool] = True
     min_side: ClassVar[int | None] = nudenet_detector.INPUT_SIDE
 

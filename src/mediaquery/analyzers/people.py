@@ -72,7 +72,7 @@ class PeopleAnalyzer(Analyzer):
     """Faces and people: "Face", "Person" and (two or more people) "People", with boxes."""
 
     name: ClassVar[str] = "people"
-    version: ClassVar[str] = "nudenet320n-haar-hog.1"
+    version: ClassVar[str] = "nudenet320n-haar-hog.2"  # .2: FACE_ALONE 0.7
     per_shot: ClassVar[bool] = True
     min_side: ClassVar[int | None] = HOG_SIDE
 
