@@ -26,7 +26,7 @@ FACE_CLASSES = frozenset({"FACE_FEMALE", "FACE_MALE"})
 # Derived by scripts/calibrate_faces_and_moderation.py on the calibration photos (real photos
 # kept apart from the ones the tests check; each whole, mirrored and in five crops): NudeNet
 # scores faces on photos without people (calves, pandas, swans) up to 0.68, so FACE_ALONE is
-# the next 0.05 above. Between FACE_CANDIDATE and FACE_ALONE the cascades confirm 19 of 33
+# the next 0.05 above. Between FACE_CANDIDATE and FACE_ALONE the cascades confirm 19 of 31
 # faces on photos with people and none of 29 on photos without.
 FACE_CANDIDATE = 0.3
 FACE_ALONE = 0.7  # NudeNet this sure needs no cascade (a face cut by the frame, say)
