@@ -10,7 +10,6 @@ STAMP := $(VENV)/.installed
 # Real services for the tests (scripts/ci_services.sh brings them up on a fresh machine). A test
 # whose service URL is unset skips and says so; `make test` sets them all. What still skips, by
 # design (pytest lists each with its reason at the end of a pass):
-#   both passes: the dev-only check of the ONNX EfficientNet against PyTorch (no torch here);
 #   SQLite pass: the PostgreSQL query-plan checks (7) and the PostgreSQL index-scale check;
 #   PostgreSQL pass: the SQLite query-plan checks (6).
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test

@@ -23,16 +23,16 @@ DEFAULT_CACHE = Path(tempfile.gettempdir()) / "mediaquery-bench"
 _barrier: Any = None
 
 
-def _time_session(path: Path, threads: int, images: list[np.ndarray]) -> float:
-    """Seconds to classify ``images`` one at a time, after session creation and a warm-up."""
+def _time_session(path: Path, threads: int, images: list[np.ndarray], batch: int = 1) -> float:
+    """Seconds to classify ``images``, ``batch`` per model call, after a warm-up."""
     model = OnnxModel(path, threads=threads)
-    model.run({"pixels": images[0][None]})
+    model.run({"pixels": np.stack(images[:batch])})
     if _barrier is not None:
         # Start all processes together so the slowest one measures the shared wall time.
         _barrier.wait()
     start = time.perf_counter()
-    for pixels in images:
-        model.run({"pixels": pixels[None]})
+    for i in range(0, len(images), batch):
+        model.run({"pixels": np.stack(images[i : i + batch])})
     return time.perf_counter() - start
 
 
@@ -46,17 +46,19 @@ def raw_inference_seconds(
     processes: int = 2,
     threads: int = 1,
     model_path: Path | None = None,
+    batch: int = 1,
 ) -> float:
-    """Wall seconds to classify ``images`` at batch 1, split over ``processes`` sessions."""
+    """Wall seconds to classify ``images``, ``batch`` per call, split over ``processes``."""
     path = model_path or ensure_model(DEFAULT_CACHE)
     if processes == 1:
-        return _time_session(path, threads, images)
+        return _time_session(path, threads, images, batch)
     chunks = [images[i::processes] for i in range(processes)]
     # spawn, not fork: onnxruntime thread pools must not be inherited across fork.
     ctx = mp.get_context("spawn")
     barrier = ctx.Barrier(processes)
     with ctx.Pool(processes, initializer=_init_worker, initargs=(barrier,)) as pool:
-        elapsed = pool.starmap(_time_session, [(path, threads, chunk) for chunk in chunks], 1)
+        jobs = [(path, threads, chunk, batch) for chunk in chunks]
+        elapsed = pool.starmap(_time_session, jobs, 1)
     return max(elapsed)
 
 
@@ -127,12 +129,13 @@ def main() -> None:
         f"(a) 1 session x 2 threads, batch 1: {seconds / n * 1000:6.2f} ms/image, "
         f"{n / seconds:6.1f} images/s"
     )
-    seconds = raw_inference_seconds(images, processes=2, threads=1, model_path=path)
-    print(
-        f"(b) 2 processes x 1 thread, batch 1: {seconds / n * 1000:6.2f} ms/image, "
-        f"{n / seconds:6.1f} images/s "
-        f"({seconds / (n / 2) * 1000:.2f} ms latency per image in each process)"
-    )
+    for batch in (1, 4):
+        seconds = raw_inference_seconds(images, 2, 1, path, batch)
+        print(
+            f"(b) 2 processes x 1 thread, batch {batch}: {seconds / n * 1000:6.2f} ms/image, "
+            f"{n / seconds:6.1f} images/s "
+            f"({seconds / (n / 2) * 1000:.2f} ms per image in each process)"
+        )
 
     total, only = preprocess_ms((640, 480), repeat=100)
     print(f"preprocess 640x480 JPEG: {total:.2f} ms decode+preprocess, {only:.2f} ms preprocess")

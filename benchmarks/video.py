@@ -9,7 +9,9 @@ differ like camera footage), hard cuts between them, 640x360 at 25 fps, H.264 as
 `labels` runs on every sample; `text` and `people` (when importable) once per shot, in a
 second thread. It prints the real-time factor (video seconds per wall second), where the
 time went (decoding vs each analyzer), and the shot detector's histogram distances within
-shots and across cuts, which is how shots.THRESHOLD was chosen.
+shots and across cuts (shots.THRESHOLD is derived on other photos, by
+scripts/calibrate_shots.py: these distances show how it fares here). It calls the video
+analyser directly, in one process: no upload, queue or index writes.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def _photo(name: str) -> Image.Image:
     return Image.fromarray(getattr(data, name)()).convert("RGB")
 
 
-def _shot_frames(photo: Image.Image, frames: int, seed: int) -> list[Box]:
+def shot_frames(photo: Image.Image, frames: int, seed: int) -> list[Box]:
     """Crop boxes for a pan-and-zoom across `photo` (16:9, 60-85% of its width)."""
     rng = np.random.default_rng(seed)
     w, h = photo.size
@@ -87,7 +89,7 @@ def make_clip(path: Path, seconds: int) -> list[int]:
         pts = 0
         for shot, n in enumerate(lengths):
             photo = photos[PHOTOS[shot % len(PHOTOS)]]
-            for box in _shot_frames(photo, n, seed=shot):
+            for box in shot_frames(photo, n, seed=shot):
                 frame = av.VideoFrame.from_image(photo.resize(SIZE, Image.Resampling.BILINEAR, box))
                 frame.pts = pts
                 pts += 1

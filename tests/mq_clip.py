@@ -134,8 +134,8 @@ def text_encoder(
     path: Path, tokenizer: ClipTokenizer, variant: str = "embeds", mask: bool = True
 ) -> Path:
     """Text encoder with a real export's signature: `embeds` (input_ids [+ attention_mask] →
-    text_embeds [N, DIM]), `states` (only last_hidden_state [N, 77, DIM], a running sum, so the
-    end token's state is the embedding) or `int32` (Immich-style int32 `text` input)."""
+    text_embeds [N, DIM]), `states` (only last_hidden_state [N, 77, DIM], a running sum: an
+    export without the text projection) or `int32` (Immich-style int32 `text` input)."""
     ids = "text" if variant == "int32" else "input_ids"
     id_type = TensorProto.INT32 if variant == "int32" else TensorProto.INT64
     inputs = [helper.make_tensor_value_info(ids, id_type, ["N", 77])]
@@ -151,14 +151,12 @@ def text_encoder(
         ]
         summed = "masked"
     if variant == "states":
-        nodes.append(helper.make_node("CumSum", [summed, "axis1"], ["last_hidden_state"]))
-        outputs = [
-            helper.make_tensor_value_info("last_hidden_state", TensorProto.FLOAT, ["N", 77, DIM])
-        ]
+        out, shape = "last_hidden_state", ["N", 77, DIM]
+        nodes.append(helper.make_node("CumSum", [summed, "axis1"], [out]))
     else:
-        out = "text_embeds" if variant == "embeds" else "embedding"
+        out, shape = ("text_embeds" if variant == "embeds" else "embedding"), ["N", DIM]
         nodes.append(helper.make_node("ReduceSum", [summed, "axis1"], [out], keepdims=0))
-        outputs = [helper.make_tensor_value_info(out, TensorProto.FLOAT, ["N", DIM])]
+    outputs = [helper.make_tensor_value_info(out, TensorProto.FLOAT, shape)]
     inits = [
         numpy_helper.from_array(token_table(tokenizer), "table"),
         numpy_helper.from_array(np.array([1], dtype=np.int64), "axis1"),

@@ -136,7 +136,7 @@ class EventsOff(MediaQueryError):
 
 
 class SearchUnavailable(MediaQueryError):
-    """Search needs the CLIP text encoder and vocabulary, and they are not installed."""
+    """Search needs the CLIP text encoder and vocabulary: not installed, or an unusable export."""
 
     status = 503
     code = "SearchUnavailable"

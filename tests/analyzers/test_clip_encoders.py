@@ -93,7 +93,7 @@ def test_image_encoder_reads_the_input_name_and_picks_the_embedding(tmp_path: Pa
 
 @pytest.mark.parametrize(
     ("variant", "mask"),
-    [("embeds", True), ("embeds", False), ("states", True), ("states", False), ("int32", True)],
+    [("embeds", True), ("embeds", False), ("int32", True)],
 )
 def test_text_encoder_handles_the_common_export_shapes(
     tmp_path: Path, tokenizer: tuple[ClipTokenizer, Path], variant: str, mask: bool
@@ -110,3 +110,13 @@ def test_text_encoder_handles_the_common_export_shapes(
     np.testing.assert_allclose(out, expected, atol=1e-5)
     assert [int(r.argmax()) for r in out] == [mq_clip.RED, mq_clip.GREEN, mq_clip.BLUE,
                                               mq_clip.GENERIC]  # fmt: skip
+
+
+@pytest.mark.parametrize("mask", [True, False])
+def test_text_encoder_refuses_an_export_without_the_projection(
+    tmp_path: Path, tokenizer: tuple[ClipTokenizer, Path], mask: bool
+) -> None:
+    tok, vocab = tokenizer
+    path = mq_clip.text_encoder(tmp_path / "text.onnx", tok, variant="states", mask=mask)
+    with pytest.raises(ValueError, match="no .N, D. text embedding output.*projection"):
+        ClipTextEncoder(path, vocab)

@@ -1,11 +1,14 @@
 """CLIP's BPE tokenizer against token ids from OpenAI's / open_clip's own tokenizer.
 
 The expected ids were produced once by open_clip 3.3.0's SimpleTokenizer (with ftfy) on the
-same texts; our tokenizer runs on the real vocabulary from the same wheel."""
+same texts: the edge cases below, and the real texts of tests/data/clip_tokenizer_reference.json
+(written by scripts/make_tokenizer_reference.py); our tokenizer runs on the real vocabulary
+from the same wheel."""
 
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +62,16 @@ def test_matches_clips_own_token_ids(tokenizer: ClipTokenizer, text: str) -> Non
     assert row.dtype == np.int64 and row.shape == (77,)
     assert row[: len(ids)].tolist() == ids
     assert not row[len(ids) :].any()  # zero padding
+
+
+REFERENCE = Path(__file__).resolve().parent.parent / "data" / "clip_tokenizer_reference.json"
+
+
+def test_matches_clips_own_token_ids_on_real_texts(tokenizer: ClipTokenizer) -> None:
+    rows = json.loads(REFERENCE.read_text())["texts"]
+    assert len(rows) >= 3000
+    wrong = [(text, ids) for text, ids in rows if tokenizer.encode(text) != ids]
+    assert wrong == [], f"{len(wrong)} of {len(rows)} texts differ"
 
 
 def test_long_text_is_cut_to_77_with_the_end_token_kept(tokenizer: ClipTokenizer) -> None:

@@ -79,7 +79,7 @@ def test_cameraman_is_one_person(analyzer: PeopleAnalyzer) -> None:
     "name", ["coffee", "rocket", "chelsea", "cat", "page", "colorwheel", "coins", "horse", "text"]
 )
 def test_no_people_in_photos_without_people(analyzer: PeopleAnalyzer, name: str) -> None:
-    # chelsea and cat: NudeNet scores cat faces up to 0.71 as human ones; the cascades refuse.
+    # chelsea and cat: NudeNet calls their cat faces human, below FACE_ALONE; the cascades refuse.
     findings = analyzer.analyze(photo(name))
     assert findings.labels == []
     assert findings.extra == {"faces": 0, "persons": 0}

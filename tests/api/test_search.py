@@ -119,6 +119,19 @@ def test_without_the_clip_models_search_says_how_to_get_them(
         assert r.status_code == 503 and "pull clip-bpe-vocab" in r.json()["message"]
 
 
+def test_a_text_export_without_the_projection_is_refused_with_the_reason(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    models = tmp_path / "models"
+    mq_clip.install_clip(models, variant="states")  # per-token states only
+    app = create_app(make_settings(models_dir=models), background=False)
+    with TestClient(app) as client:
+        r = client.get("/v1/search", params={"q": "red"})
+        assert r.status_code == 503
+        assert r.json()["code"] == "SearchUnavailable"
+        assert "CLIPTextModelWithProjection" in r.json()["message"]
+
+
 def test_videos_are_found_by_what_their_shots_show(
     make_settings: Callable[..., Settings], tmp_path: Path
 ) -> None:

@@ -40,13 +40,13 @@ TAXONOMY: dict[str, tuple[str, str]] = {
     "ANUS_COVERED": ("Revealing Clothes", SUGGESTIVE),
 }
 
-# Measured on 240 pictures without any nudity (24 scikit-image photos, mirrored, and eight
-# 640x480 crops of each): the best scores are 0.56 "covered female breast" on the astronaut's
-# spacesuit, next to her face; 0.54 "exposed belly" on the Moon, 0.51 "exposed buttocks" on a
-# colour wheel (0.83 with a 320 px input) and 0.46 on a retina scan, each alone in its picture.
-# So a finding next to a face or another body part needs MIN_SCORE, and a finding with no
-# other sign of a body needs ALONE_SCORE; none of the 240 pictures is flagged.
-MIN_SCORE = 0.6
+# Derived by scripts/calibrate_faces_and_moderation.py on the calibration photos (real photos
+# kept apart from the ones the tests check, none with nudity; each whole, mirrored and in five
+# crops): the best moderation-class scores are 0.645 "covered female breast" on a woman in a
+# strapless dress, next to her face, and 0.50 alone ("exposed breast" on a crop of toys). Each
+# threshold is the next 0.05 above, so none of the photos is flagged, and a finding with no
+# other sign of a body needs a step more than one next to a face or another body part.
+MIN_SCORE = 0.65
 ALONE_SCORE = 0.7
 CONTEXT_SCORE = 0.3  # a face or other body part this sure shows a person is in the picture
 
@@ -55,7 +55,7 @@ class ModerationAnalyzer(Analyzer):
     """Nudity and suggestive content: labels under Explicit / Non-Explicit Nudity, Suggestive."""
 
     name: ClassVar[str] = "moderation"
-    version: ClassVar[str] = "nudenet320n.1"
+    version: ClassVar[str] = "nudenet320n.2"  # .2: MIN_SCORE 0.65
     per_shot: ClassVar[bool] = True
     min_side: ClassVar[int | None] = nudenet_detector.INPUT_SIDE
 

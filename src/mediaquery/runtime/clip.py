@@ -6,9 +6,10 @@ BPE tokenizer (77 tokens). Both encoders return L2-normalised embeddings, so a d
 the cosine similarity; CLIP's logits are that times LOGIT_SCALE.
 
 Exports differ in names and outputs: the input name is read from the session; the embedding
-is the 2-D [N, D] output (names with "embed" first, never the unprojected "pooler_output"),
-and a text export that only gives per-token states [N, 77, D] is pooled at the end token
-(the highest id in each row), as CLIP itself does.
+is the 2-D [N, D] output (names with "embed" first, never the unprojected "pooler_output").
+A text export that only gives per-token states [N, 77, D] is refused: CLIP's text embedding is
+the end token's state times the text projection, which such an export leaves out, and the
+state alone is not in the space of the image embeddings.
 """
 
 from __future__ import annotations
@@ -81,11 +82,26 @@ class ClipImageEncoder:
         return normalise(found[1])
 
 
+def _no_text_embedding(path: Path) -> ValueError:
+    return ValueError(
+        f"{path} has no [N, D] text embedding output (text_embeds): per-token states alone "
+        "lack CLIP's text projection and do not match image embeddings; export the model "
+        "with its projection (e.g. Hugging Face's CLIPTextModelWithProjection)"
+    )
+
+
 class ClipTextEncoder:
     """Texts → L2-normalised CLIP text embeddings [N, D]."""
 
     def __init__(self, path: Path, vocab: Path, threads: int = 1) -> None:
         self.model = OnnxModel(path, threads=threads)
+        ranks = [
+            rank
+            for name, rank in zip(self.model.output_names, self.model.output_ranks, strict=True)
+            if name not in _IGNORED_OUTPUTS
+        ]
+        if all(rank is not None and rank != 2 for rank in ranks):
+            raise _no_text_embedding(self.model.path)
         self.tokenizer = ClipTokenizer.from_file(vocab)
         names = self.model.input_names
         self.ids_name = next((n for n in names if "mask" not in n.lower()), names[0])
@@ -101,15 +117,10 @@ class ClipTextEncoder:
         return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
 
     def _encode_ids(self, ids: np.ndarray) -> np.ndarray:
-        outputs = self._run(ids)
-        found = _embedding_output(outputs)
-        if found is not None:
-            return normalise(found[1])
-        states = next((v for v in outputs.values() if v.ndim == 3), None)
-        if states is None or states.shape[1] != ids.shape[1]:
-            raise ValueError(f"{self.model.path} has no text embedding output")
-        # CLIP pools the state of the end token, the largest id of each row.
-        return normalise(states[np.arange(len(ids)), ids.argmax(axis=1)])
+        found = _embedding_output(self._run(ids))
+        if found is None:  # an export that did not declare its outputs' shapes
+            raise _no_text_embedding(self.model.path)
+        return normalise(found[1])
 
     def _run(self, ids: np.ndarray) -> dict[str, np.ndarray]:
         try:

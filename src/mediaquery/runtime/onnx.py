@@ -28,6 +28,10 @@ class OnnxModel:
         # e.g. "tensor(float)", "tensor(int64)": what each input must be fed
         self.input_types: list[str] = [i.type for i in self._session.get_inputs()]
         self.output_names: list[str] = [o.name for o in self._session.get_outputs()]
+        # How many axes each output has, where the export says (None where it does not).
+        self.output_ranks: list[int | None] = [
+            len(o.shape) if isinstance(o.shape, list) else None for o in self._session.get_outputs()
+        ]
 
     def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Run the model; returns every output by name."""

@@ -36,7 +36,10 @@ def text_encoder(ctx: Context, state: State) -> ClipTextEncoder:
     with _lock:
         cached = getattr(state, "clip_text", None)
         if cached is None or cached[0] != key:
-            cached = (key, ClipTextEncoder(text, vocab, ctx.settings.model_threads))
+            try:
+                cached = (key, ClipTextEncoder(text, vocab, ctx.settings.model_threads))
+            except ValueError as exc:  # an export this encoder cannot use
+                raise SearchUnavailable(f"Search is unavailable: {exc}") from exc
             state.clip_text = cached
     encoder: ClipTextEncoder = cached[1]
     return encoder
