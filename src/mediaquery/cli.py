@@ -25,7 +25,7 @@ from mediaquery.config import Settings, load_settings
 from mediaquery.context import Context
 from mediaquery.domain import MediaType, Status
 from mediaquery.errors import MediaQueryError
-from mediaquery.index import repo
+from mediaquery.index import jobs, repo
 from mediaquery.index.metadata import metadata_fields
 from mediaquery.index.query import MediaFilter, list_media
 from mediaquery.ingest.reconcile import reconcile as run_reconcile
@@ -37,7 +37,6 @@ from mediaquery.logs import setup_logging
 from mediaquery.mediatypes import SNIFF_BYTES, sniff
 from mediaquery.models.cli import models_app
 from mediaquery.people.cli import app as people_app
-from mediaquery.queue import jobs
 from mediaquery.queue.celery_worker import worker as worker_command
 from mediaquery.queue.relay import publish_now, start_relay
 from mediaquery.queue.worker import Worker

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from mediaquery.app import create_app
 from mediaquery.config import Settings
+from mediaquery.index import jobs
 from mediaquery.index.tables import jobs as jobs_table
-from mediaquery.queue import jobs
 from mediaquery.queue.video_tasks import VIDEO, VIDEO_CHUNK, run_video_job
 from mediaquery.queue.worker import Worker
 from mq_clips import three_scenes

@@ -9,10 +9,9 @@ from mediaquery.context import Context
 from mediaquery.digest import sha256_stream
 from mediaquery.domain import MediaType, Status
 from mediaquery.errors import NotFound
-from mediaquery.index import repo
+from mediaquery.index import jobs, repo
 from mediaquery.index.db import write_tx
 from mediaquery.mediatypes import SNIFF_BYTES, Sniffed, sniff
-from mediaquery.queue import jobs
 from mediaquery.queue.tasks import ANALYZE
 from mediaquery.queue.video_tasks import VIDEO
 

@@ -10,10 +10,10 @@ from mediaquery import metadata
 from mediaquery.context import Context
 from mediaquery.domain import MediaType, Status
 from mediaquery.errors import BadRequest
+from mediaquery.index import jobs
 from mediaquery.index.db import write_tx
 from mediaquery.index.query import MediaFilter, list_media
 from mediaquery.index.tables import analyses, media, video_chunks
-from mediaquery.queue import jobs
 from mediaquery.queue.tasks import ANALYZE
 from mediaquery.queue.video_tasks import VIDEO
 

@@ -17,7 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from mediaquery.config import Settings
 from mediaquery.context import Context, open_context
-from mediaquery.queue import jobs
+from mediaquery.index import jobs
+from mediaquery.queue import orphans
 from mediaquery.queue.tasks import ANALYZE
 from mediaquery.queue.worker import run_with_lease
 
@@ -75,7 +76,7 @@ def run_message(ctx: Context, job_id: int) -> bool:
     on a CPU than one per image. Their own messages then find them taken. A retry runs alone,
     so media that crash their worker cannot take others down with them twice."""
     q = ctx.settings.queue
-    worker = jobs.worker_id()
+    worker = orphans.worker_id()
     taken = jobs.claim_ids(ctx.engine, worker, q.lease_seconds, [job_id])
     if not taken:
         log.debug("job %s is not runnable now: message ignored", job_id)

@@ -20,16 +20,16 @@ from mediaquery.analyzers.registry import ready
 from mediaquery.context import Context
 from mediaquery.domain import MediaType, Status
 from mediaquery.errors import AnalysisError, NotFound
-from mediaquery.index import repo
+from mediaquery.index import jobs, repo
 from mediaquery.index.db import write_tx
+from mediaquery.index.jobs import Job
 from mediaquery.index.metadata import save_metadata
 from mediaquery.index.tables import jobs as jobs_table
 from mediaquery.index.tables import media, video_chunks
 from mediaquery.index.video import save_video
 from mediaquery.metadata.extract import extract
 from mediaquery.notify import events
-from mediaquery.queue import jobs, stored_video
-from mediaquery.queue.jobs import Job
+from mediaquery.queue import stored_video
 from mediaquery.queue.tasks import record_failure
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,9 @@ import threading
 from collections.abc import Callable
 
 from mediaquery.context import Context
+from mediaquery.index import jobs
 from mediaquery.models.startup import warn_unavailable
-from mediaquery.queue import jobs
+from mediaquery.queue import orphans
 from mediaquery.queue.tasks import ANALYZE, record_failure, run_jobs
 from mediaquery.queue.video_tasks import VIDEO, VIDEO_CHUNK, run_video_job
 
@@ -30,7 +31,7 @@ class Worker:
     ) -> None:
         self.ctx = ctx
         self.index = index
-        self.id = jobs.worker_id(index)
+        self.id = orphans.worker_id(index)
         self.stop = stop or threading.Event()
         self.should_exit = should_exit
         self.processed = 0

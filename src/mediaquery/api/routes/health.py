@@ -19,8 +19,8 @@ from starlette.routing import BaseRoute, Match, Mount
 
 from mediaquery.context import Context
 from mediaquery.errors import TransientError
+from mediaquery.index import jobs
 from mediaquery.index.query import status_counts
-from mediaquery.queue import jobs
 
 router = APIRouter(tags=["health"])
 
