@@ -17,14 +17,13 @@ from mediaquery.context import Context
 from mediaquery.decode import decode_image
 from mediaquery.domain import Findings, MediaType, Status
 from mediaquery.errors import AnalysisError, NotFound
-from mediaquery.index import jobs, repo
+from mediaquery.index import events, jobs, repo
 from mediaquery.index.db import write_tx
 from mediaquery.index.findings import UNAVAILABLE, save_findings
 from mediaquery.index.jobs import Job
 from mediaquery.index.metadata import save_metadata
 from mediaquery.metadata import Metadata
 from mediaquery.metadata.extract import extract
-from mediaquery.notify import events
 from mediaquery.people.cluster import assign as assign_faces
 from mediaquery.thumbnails import save_decoded
 

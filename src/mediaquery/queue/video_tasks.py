@@ -20,7 +20,7 @@ from mediaquery.analyzers.registry import ready
 from mediaquery.context import Context
 from mediaquery.domain import MediaType, Status
 from mediaquery.errors import AnalysisError, NotFound
-from mediaquery.index import jobs, repo
+from mediaquery.index import events, jobs, repo
 from mediaquery.index.db import write_tx
 from mediaquery.index.jobs import Job
 from mediaquery.index.metadata import save_metadata
@@ -28,7 +28,6 @@ from mediaquery.index.tables import jobs as jobs_table
 from mediaquery.index.tables import media, video_chunks
 from mediaquery.index.video import save_video
 from mediaquery.metadata.extract import extract
-from mediaquery.notify import events
 from mediaquery.queue import stored_video
 from mediaquery.queue.tasks import record_failure
 
