@@ -16,7 +16,8 @@ from mediaquery.index.tables import jobs as jobs_table
 from mediaquery.index.tables import label_terms, labels
 from mediaquery.ingest.uploads import delete_object, store_upload
 from mediaquery.queue import orphans
-from mediaquery.queue.tasks import ANALYZE, run_job
+from mediaquery.queue.kinds import ANALYZE
+from mediaquery.queue.tasks import run_job
 from mediaquery.queue.worker import Worker
 
 RED = jpeg_bytes(np.full((32, 32, 3), (250, 5, 5), np.uint8))

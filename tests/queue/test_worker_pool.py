@@ -14,8 +14,8 @@ from mediaquery.context import open_context
 from mediaquery.index import jobs
 from mediaquery.index.tables import jobs as jobs_table
 from mediaquery.queue import orphans
+from mediaquery.queue.kinds import ANALYZE
 from mediaquery.queue.local import WorkerPool
-from mediaquery.queue.tasks import ANALYZE
 
 
 def test_a_killed_worker_is_replaced_and_its_job_requeued(

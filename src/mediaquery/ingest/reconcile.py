@@ -12,8 +12,7 @@ from mediaquery.index import jobs, repo, scans
 from mediaquery.index.db import write_tx
 from mediaquery.ingest.events import log_skipped, object_removed
 from mediaquery.ingest.paged_reconcile import heal, reconcile_pages
-from mediaquery.queue.tasks import ANALYZE
-from mediaquery.queue.video_tasks import VIDEO
+from mediaquery.queue.kinds import for_media
 from mediaquery.storage.base import PagedStorage
 
 log = logging.getLogger(__name__)
@@ -68,6 +67,5 @@ def requeue_lost(ctx: Context) -> int:
     with write_tx(ctx.engine) as conn:
         lost = jobs.lost_media(conn)
         for name, etag, type_ in lost:
-            kind = ANALYZE if type_ == MediaType.IMAGE else VIDEO
-            jobs.enqueue(conn, kind, name, etag, ctx.settings.queue.max_attempts)
+            jobs.enqueue(conn, for_media(type_), name, etag, ctx.settings.queue.max_attempts)
     return len(lost)

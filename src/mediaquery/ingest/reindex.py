@@ -11,8 +11,7 @@ from mediaquery.errors import BadRequest
 from mediaquery.index import chunks, jobs, scans
 from mediaquery.index.db import write_tx
 from mediaquery.index.query import MediaFilter, list_media
-from mediaquery.queue.tasks import ANALYZE
-from mediaquery.queue.video_tasks import VIDEO
+from mediaquery.queue.kinds import for_media
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +54,11 @@ def reindex(
             if row.type == MediaType.VIDEO:
                 # chunks are checkpoints of the old analysis: start the video over
                 chunks.restart(conn, row.id)
-                queued = jobs.enqueue(conn, VIDEO, row.name, row.etag, max_attempts)
+                subset = None  # a video is analysed again as a whole
             else:
                 subset = None if set(stale) == set(enabled) else stale
-                queued = jobs.enqueue(conn, ANALYZE, row.name, row.etag, max_attempts, subset)
+            kind = for_media(row.type)
+            queued = jobs.enqueue(conn, kind, row.name, row.etag, max_attempts, subset)
             if queued:
                 chosen.append(row.name)
     return ReindexPlan(chosen, len(rows))

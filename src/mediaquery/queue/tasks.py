@@ -29,8 +29,6 @@ from mediaquery.thumbnails import save_decoded
 
 log = logging.getLogger(__name__)
 
-ANALYZE = "analyze"
-
 
 @dataclass
 class _Work:
@@ -49,13 +47,8 @@ def run_job(ctx: Context, job: Job) -> None:
 
 
 def run_jobs(ctx: Context, batch: Sequence[Job]) -> None:
-    """Run claimed jobs together; each records its own success, retry or failure."""
-    work = []
-    for job in batch:
-        if job.kind != ANALYZE:
-            record_failure(ctx, job, f"Unknown job kind '{job.kind}'", retry=False)
-        else:
-            work.append(_Work(job))
+    """Run claimed image jobs together; each records its own success, retry or failure."""
+    work = [_Work(job) for job in batch]
     try:
         work = _start(ctx, work)
         work = [w for w in work if _decode(ctx, w)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from mediaquery.index.metadata import save_metadata
 from mediaquery.index.video import save_video
 from mediaquery.metadata.extract import extract
 from mediaquery.queue import stored_video
+from mediaquery.queue.kinds import VIDEO_CHUNK
 from mediaquery.queue.tasks import record_failure
 from mediaquery.video.analyze import analyze_video, merge_results
 from mediaquery.video.checkpoint import result_from_json, result_to_json
@@ -34,17 +35,23 @@ from mediaquery.video.decode import probe
 
 log = logging.getLogger(__name__)
 
-VIDEO = "video"
-VIDEO_CHUNK = "video_chunk"
+
+def run_plans(ctx: Context, batch: Sequence[Job]) -> None:
+    """Runner of `video` jobs: plan each video into chunk jobs."""
+    for job in batch:
+        _run(ctx, job, plan)
 
 
-def run_video_job(ctx: Context, job: Job) -> None:
-    """Run a video plan or chunk job, recording a retry or a final failure."""
+def run_chunks(ctx: Context, batch: Sequence[Job]) -> None:
+    """Runner of `video_chunk` jobs: analyse each chunk, merging the video after its last."""
+    for job in batch:
+        _run(ctx, job, analyze_chunk)
+
+
+def _run(ctx: Context, job: Job, step: Callable[[Context, Job], None]) -> None:
+    """Run one video job, recording a retry or a final failure."""
     try:
-        if job.kind == VIDEO:
-            plan(ctx, job)
-        else:
-            analyze_chunk(ctx, job)
+        step(ctx, job)
     except AnalysisError as exc:
         record_failure(ctx, job, exc.message, retry=False)
     except Exception as exc:  # noqa: BLE001 - anything else is retried, then recorded
