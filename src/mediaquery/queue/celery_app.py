@@ -57,8 +57,8 @@ def make_celery(settings: Settings) -> Celery:
         """Run job `job_id` if it is still runnable (`kind` chose the queue)."""
         return run_message(_context(settings), job_id)
 
-    app.task(name=TASK, autoretry_for=(SQLAlchemyError,), retry_backoff=True,
-             retry_backoff_max=60, max_retries=10)(run_job)  # fmt: skip
+    retries = {"retry_backoff": True, "retry_backoff_max": 60, "max_retries": 10}
+    app.task(name=TASK, autoretry_for=(SQLAlchemyError,), **retries)(run_job)
     return app
 
 

@@ -167,8 +167,17 @@ def _store(ctx: Context, work: list[_Work]) -> None:
     with write_tx(ctx.engine) as conn:
         for w in work:
             new_faces: list[int] = []
-            saved = save_findings(conn, w.job.media_name, w.job.etag, w.results, floor=floor,
-                                  width=w.width, height=w.height, new_faces=new_faces)  # fmt: skip
+            name, etag = w.job.media_name, w.job.etag
+            saved = save_findings(
+                conn,
+                name,
+                etag,
+                w.results,
+                floor=floor,
+                width=w.width,
+                height=w.height,
+                new_faces=new_faces,
+            )
             assign_faces(conn, new_faces)
             jobs.finish(conn, w.job.id)
             if saved and w.meta is not None:
@@ -177,10 +186,9 @@ def _store(ctx: Context, work: list[_Work]) -> None:
                 labels = sorted(
                     {x.name for f, _ in w.results for x in f.labels if x.confidence >= shown}
                 )
-                events.emit(conn, events.MEDIA_DONE, w.job.media_name, status="done",
-                            etag=w.job.etag, labels=labels,
-                            analyzers=[f.analyzer for f, _ in w.results
-                                       if UNAVAILABLE not in f.extra])  # fmt: skip
+                ran = [f.analyzer for f, _ in w.results if UNAVAILABLE not in f.extra]
+                done = {"status": "done", "etag": etag, "labels": labels, "analyzers": ran}
+                events.emit(conn, events.MEDIA_DONE, name, **done)
 
 
 def record_failure(ctx: Context, job: Job, reason: str, retry: bool) -> None:
@@ -191,7 +199,7 @@ def record_failure(ctx: Context, job: Job, reason: str, retry: bool) -> None:
             if retry:
                 reason = f"Analysis failed after {job.attempts} attempts: {reason}"
             if repo.set_status(conn, job.media_name, job.etag, Status.FAILED, reason):
-                events.emit(conn, events.MEDIA_FAILED, job.media_name, status="failed",
-                            etag=job.etag, error=reason)  # fmt: skip
+                failed = {"status": "failed", "etag": job.etag, "error": reason}
+                events.emit(conn, events.MEDIA_FAILED, job.media_name, **failed)
         else:
             repo.set_status(conn, job.media_name, job.etag, Status.PENDING, reason)
