@@ -31,8 +31,8 @@ from mediaquery.ingest.reconcile import reconcile
 from mediaquery.ingest.watcher import watch_bucket
 from mediaquery.models.auto_pull import start_auto_pull
 from mediaquery.notify.webhooks import WebhookSender
-from mediaquery.queue.jobs import recover_orphans
 from mediaquery.queue.local import WorkerPool
+from mediaquery.queue.orphans import recover_orphans
 from mediaquery.queue.relay import start_relay
 
 log = logging.getLogger(__name__)

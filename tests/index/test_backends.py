@@ -19,7 +19,7 @@ from mediaquery.config import Settings
 from mediaquery.context import Context, open_context
 from mediaquery.domain import Findings, LabelFinding, MediaType, Status
 from mediaquery.errors import BadRequest, InvalidCursor
-from mediaquery.index import repo
+from mediaquery.index import events, jobs, repo
 from mediaquery.index.db import write_tx
 from mediaquery.index.findings import save_findings
 from mediaquery.index.query import (
@@ -31,8 +31,6 @@ from mediaquery.index.query import (
 )
 from mediaquery.index.tables import jobs as jobs_table
 from mediaquery.index.tables import media, metadata
-from mediaquery.notify import events
-from mediaquery.queue import jobs
 
 NAMES = ["a.jpg", "B.jpg", "b/x.jpg", "b/Y.jpg", "é.jpg", "z.jpg", "Z.jpg", "a b.jpg",
          "a_b.jpg", "a-b.jpg", "ab.jpg", "ä/1.jpg", "日本/猫.jpg", "~.jpg"]  # fmt: skip

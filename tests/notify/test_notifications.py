@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from conftest import jpeg_bytes, stored_index_bytes
 from mediaquery.app import create_app
 from mediaquery.config import Settings, WebhookSettings, load_settings
-from mediaquery.notify import events
+from mediaquery.index import events
 from mediaquery.notify.webhooks import SIGNATURE_HEADER, WebhookSender, verify
 from mediaquery.queue.worker import Worker
 from mq_server import free_port

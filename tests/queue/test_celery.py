@@ -35,11 +35,11 @@ from sqlalchemy import Engine, func, select, update
 from conftest import jpeg_bytes
 from mediaquery.config import Settings
 from mediaquery.context import open_context
+from mediaquery.index import jobs
 from mediaquery.index.db import make_engine
 from mediaquery.index.tables import events, labels, media
 from mediaquery.index.tables import jobs as jobs_table
 from mediaquery.ingest.uploads import store_upload
-from mediaquery.queue import jobs
 from mediaquery.queue.celery_app import Publisher, run_message
 from mediaquery.queue.relay import Relay
 from mediaquery.queue.worker import Worker

@@ -11,11 +11,13 @@ from sqlalchemy import func, select
 from conftest import jpeg_bytes
 from mediaquery.config import Settings
 from mediaquery.context import Context, open_context
+from mediaquery.index import jobs
 from mediaquery.index.tables import jobs as jobs_table
 from mediaquery.index.tables import label_terms, labels
 from mediaquery.ingest.uploads import delete_object, store_upload
-from mediaquery.queue import jobs
-from mediaquery.queue.tasks import ANALYZE, run_job
+from mediaquery.queue import orphans
+from mediaquery.queue.kinds import ANALYZE
+from mediaquery.queue.tasks import run_job
 from mediaquery.queue.worker import Worker
 
 RED = jpeg_bytes(np.full((32, 32, 3), (250, 5, 5), np.uint8))
@@ -130,10 +132,10 @@ def test_orphaned_job_of_a_dead_local_process_is_requeued(ctx: Context) -> None:
     upload(ctx, "a.jpg")
     proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)  # fmt: skip
-    dead_owner = jobs.worker_id().rsplit(":", 2)[0] + f":{proc.stdout.strip()}:0"
+    dead_owner = orphans.worker_id().rsplit(":", 2)[0] + f":{proc.stdout.strip()}:0"
     assert jobs.claim(ctx.engine, dead_owner, 3600, (ANALYZE,)) is not None
     assert jobs.claim(ctx.engine, "w", 60, (ANALYZE,)) is None  # lease still valid
-    assert jobs.recover_orphans(ctx.engine) == 1
+    assert orphans.recover_orphans(ctx.engine) == 1
     assert Worker(ctx).run(burst=True) == 1
     assert status(ctx, "a.jpg") == ("done", None)
 

@@ -11,10 +11,11 @@ from sqlalchemy import update
 
 from mediaquery.config import Settings
 from mediaquery.context import open_context
+from mediaquery.index import jobs
 from mediaquery.index.tables import jobs as jobs_table
-from mediaquery.queue import jobs
+from mediaquery.queue import orphans
+from mediaquery.queue.kinds import ANALYZE
 from mediaquery.queue.local import WorkerPool
-from mediaquery.queue.tasks import ANALYZE
 
 
 def test_a_killed_worker_is_replaced_and_its_job_requeued(
@@ -27,11 +28,11 @@ def test_a_killed_worker_is_replaced_and_its_job_requeued(
         # held by nobody yet, with a long lease: no worker may take it before the crash
         conn.execute(update(jobs_table).values(state=jobs.RUNNING, locked_until=time.time() + 3600))
     recovered: list[int] = []
-    pool = WorkerPool(settings, lambda: recovered.append(jobs.recover_orphans(ctx.engine)))
+    pool = WorkerPool(settings, lambda: recovered.append(orphans.recover_orphans(ctx.engine)))
     pool.start()
     try:
         first = pool._procs[0]
-        host = jobs.worker_id().split(":")[0]
+        host = orphans.worker_id().split(":")[0]
         with ctx.engine.begin() as conn:  # the worker took the job, then crashed mid-way
             conn.execute(update(jobs_table).values(locked_by=f"{host}:{first.pid}:0"))
         assert first.pid is not None

@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from mediaquery.app import create_app
 from mediaquery.config import Settings
+from mediaquery.index import jobs
 from mediaquery.index.tables import jobs as jobs_table
-from mediaquery.queue import jobs
-from mediaquery.queue.video_tasks import VIDEO, VIDEO_CHUNK, run_video_job
-from mediaquery.queue.worker import Worker
+from mediaquery.queue.kinds import VIDEO, VIDEO_CHUNK
+from mediaquery.queue.worker import Worker, run_batch
 from mq_clips import three_scenes
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
@@ -89,9 +89,9 @@ def test_a_crash_resumes_from_the_last_finished_chunk(
 ) -> None:
     ctx = video_app.state.ctx
     client.put("/v1/media/resume.mp4", content=clip)
-    run_video_job(ctx, jobs.claim(ctx.engine, "w", 60, (VIDEO,)))  # plan: three chunk jobs
+    run_batch(ctx, [jobs.claim(ctx.engine, "w", 60, (VIDEO,))])  # plan: three chunk jobs
     first = jobs.claim(ctx.engine, "w", 60, (VIDEO_CHUNK,))
-    run_video_job(ctx, first)
+    run_batch(ctx, [first])
     assert client.get("/v1/media/resume.mp4").json()["progress"] == pytest.approx(33.3)
     # the worker dies holding chunk 1: it stays `running` until its lease expires, and
     # reconcile re-plans videos that lost their jobs; either way finished chunks are kept

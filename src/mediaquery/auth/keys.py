@@ -7,21 +7,20 @@ enough for a random secret that long: no password-style slow hash is needed to s
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import re
 import secrets
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine
 
 from mediaquery.errors import BadRequest, NotFound
+from mediaquery.index import keys as stored
 from mediaquery.index.db import write_tx
-from mediaquery.index.tables import api_keys
 
 PREFIX = "mq_"
 _TOKEN = re.compile(r"mq_([0-9a-f]{16})_([A-Za-z0-9_-]{20,200})")
@@ -44,15 +43,9 @@ def implied(scopes: Iterable[str]) -> set[Scope]:
     return set(ORDER[: max(levels) + 1]) if levels else set()
 
 
-@dataclass(frozen=True, slots=True)
-class ApiKey:
-    key_id: str
-    name: str
-    secret_hash: str
-    scopes: tuple[str, ...]
-    created_at: float
-    last_used_at: float | None
-    revoked_at: float | None
+@dataclasses.dataclass(frozen=True, slots=True)
+class ApiKey(stored.StoredKey):
+    """A stored key and what it allows."""
 
     @property
     def active(self) -> bool:
@@ -79,9 +72,8 @@ def parse_token(token: str) -> tuple[str, str] | None:
     return (m.group(1), m.group(2)) if m else None
 
 
-def _row(r: Any) -> ApiKey:
-    return ApiKey(r.key_id, r.name, r.secret_hash, tuple(r.scopes), r.created_at,
-                  r.last_used_at, r.revoked_at)  # fmt: skip
+def _api_key(key: stored.StoredKey) -> ApiKey:
+    return ApiKey(**{f.name: getattr(key, f.name) for f in dataclasses.fields(key)})
 
 
 def create_key(engine: Engine, name: str, scopes: Iterable[str]) -> tuple[ApiKey, str]:
@@ -93,20 +85,16 @@ def create_key(engine: Engine, name: str, scopes: Iterable[str]) -> tuple[ApiKey
     if not wanted:
         raise BadRequest("A key needs at least one scope: read, write or admin")
     key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
-    key = ApiKey(key_id, name, hash_secret(secret), tuple(s.value for s in wanted), time.time(),
-                 None, None)  # fmt: skip
+    scopes_held = tuple(s.value for s in wanted)
+    key = ApiKey(key_id, name, hash_secret(secret), scopes_held, time.time(), None, None)
     with write_tx(engine) as conn:
-        conn.execute(
-            insert(api_keys).values(key_id=key.key_id, name=key.name, scopes=list(key.scopes),
-                                    secret_hash=key.secret_hash, created_at=key.created_at)
-        )  # fmt: skip
+        stored.add_key(conn, key)
     return key, f"{PREFIX}{key_id}_{secret}"
 
 
 def list_keys(conn: Connection) -> list[ApiKey]:
     """Every key, revoked ones included, oldest first."""
-    rows = conn.execute(select(api_keys).order_by(api_keys.c.created_at, api_keys.c.key_id))
-    return [_row(r) for r in rows]
+    return [_api_key(k) for k in stored.all_keys(conn)]
 
 
 def revoke_key(engine: Engine, key_id: str) -> tuple[ApiKey, bool]:
@@ -114,19 +102,18 @@ def revoke_key(engine: Engine, key_id: str) -> tuple[ApiKey, bool]:
     parsed = parse_token(key_id)
     key_id = parsed[0] if parsed else key_id.strip()
     with write_tx(engine) as conn:
-        row = conn.execute(select(api_keys).where(api_keys.c.key_id == key_id)).first()
-        if row is None:
+        found = stored.get_key(conn, key_id)
+        if found is None:
             raise NotFound(f"No API key with id {key_id}")
-        key = _row(row)
+        key = _api_key(found)
         if not key.active:
             return key, False
         now = time.time()
-        conn.execute(update(api_keys).where(api_keys.c.key_id == key_id).values(revoked_at=now))
-    return ApiKey(key.key_id, key.name, key.secret_hash, key.scopes, key.created_at,
-                  key.last_used_at, now), True  # fmt: skip
+        stored.set_revoked(conn, key_id, now)
+    return dataclasses.replace(key, revoked_at=now), True
 
 
 def touch_key(engine: Engine, key_id: str, when: float) -> None:
     """Record that a key was used."""
     with write_tx(engine) as conn:
-        conn.execute(update(api_keys).where(api_keys.c.key_id == key_id).values(last_used_at=when))
+        stored.set_last_used(conn, key_id, when)

@@ -26,7 +26,7 @@ from mediaquery.config import Settings, load_settings
 from mediaquery.context import Context
 from mediaquery.domain import MediaType, Status
 from mediaquery.errors import MediaQueryError
-from mediaquery.index import repo
+from mediaquery.index import jobs, repo
 from mediaquery.index.metadata import metadata_fields
 from mediaquery.index.query import MediaFilter, list_media
 from mediaquery.ingest.reconcile import reconcile as run_reconcile
@@ -35,7 +35,6 @@ from mediaquery.ingest.reindex import reindex as run_reindex
 from mediaquery.ingest.uploads import delete_object, store_upload
 from mediaquery.logs import setup_logging
 from mediaquery.mediatypes import SNIFF_BYTES, sniff
-from mediaquery.queue import jobs
 from mediaquery.queue.relay import publish_now, start_relay
 from mediaquery.queue.worker import Worker
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, Pool, create_engine, event
+from sqlalchemy import Connection, Engine, Pool, create_engine, event, text
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -113,6 +113,12 @@ def write_tx(engine: Engine, *, exclusive: bool = True) -> Iterator[Connection]:
         if exclusive and conn.dialect.name == "postgresql":
             conn.exec_driver_sql(_PG_WRITE_LOCK)
         yield conn
+
+
+def ping(engine: Engine) -> None:
+    """Ask the database for one trivial answer; raises when it does not give one."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
 
 
 def migrate(engine: Engine) -> None:

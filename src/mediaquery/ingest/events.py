@@ -9,12 +9,10 @@ from mediaquery.context import Context
 from mediaquery.digest import sha256_stream
 from mediaquery.domain import MediaType, Status
 from mediaquery.errors import NotFound
-from mediaquery.index import repo
+from mediaquery.index import jobs, repo
 from mediaquery.index.db import write_tx
 from mediaquery.mediatypes import SNIFF_BYTES, Sniffed, sniff
-from mediaquery.queue import jobs
-from mediaquery.queue.tasks import ANALYZE
-from mediaquery.queue.video_tasks import VIDEO
+from mediaquery.queue.kinds import for_media
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +65,7 @@ def object_changed(ctx: Context, name: str) -> IngestResult:
         )  # fmt: skip
         if changed:
             jobs.cancel_for_media(conn, name)
-            kind = {MediaType.IMAGE: ANALYZE, MediaType.VIDEO: VIDEO}[sniffed.type]
+            kind = for_media(sniffed.type)
             jobs.enqueue(conn, kind, name, etag, ctx.settings.queue.max_attempts)
     if changed:
         log.info("indexed %s (%s)", name, sniffed.content_type)

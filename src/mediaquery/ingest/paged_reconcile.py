@@ -12,17 +12,12 @@ from __future__ import annotations
 import bisect
 import logging
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
-
-from sqlalchemy import Engine, delete, insert, select, update
 
 from mediaquery.context import Context
 from mediaquery.index import repo
-from mediaquery.index.db import write_tx
-from mediaquery.index.tables import service_state
+from mediaquery.index.s3_state import drop_state, load_state, save_state
 from mediaquery.ingest.events import log_skipped, object_changed, object_removed
 from mediaquery.storage.base import StoredObject
 
@@ -95,31 +90,3 @@ def _between(names: list[str], low: str | None, high: str | None) -> list[str]:
     start = 0 if low is None else bisect.bisect_right(names, low)
     end = len(names) if high is None else bisect.bisect_right(names, high)
     return names[start:end]
-
-
-def load_state(engine: Engine, key: str) -> dict[str, Any]:
-    """The saved progress under key, or {} when there is none."""
-    with engine.connect() as conn:
-        value = conn.execute(
-            select(service_state.c.value).where(service_state.c.key == key)
-        ).scalar()
-    return dict(value) if isinstance(value, dict) else {}
-
-
-def save_state(engine: Engine, key: str, value: dict[str, Any]) -> None:
-    """Keep progress under key (replacing what was there)."""
-    now = time.time()
-    with write_tx(engine) as conn:
-        done = conn.execute(
-            update(service_state)
-            .where(service_state.c.key == key)
-            .values(value=value, updated_at=now)
-        )
-        if done.rowcount == 0:
-            conn.execute(insert(service_state).values(key=key, value=value, updated_at=now))
-
-
-def drop_state(engine: Engine, key: str) -> None:
-    """Forget the progress under key: the operation is complete."""
-    with write_tx(engine) as conn:
-        conn.execute(delete(service_state).where(service_state.c.key == key))

@@ -6,19 +6,13 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 
-from sqlalchemy import select
-
 from mediaquery.context import Context
-from mediaquery.domain import MediaType, Status
-from mediaquery.index import repo
+from mediaquery.domain import MediaType
+from mediaquery.index import jobs, repo, scans
 from mediaquery.index.db import write_tx
-from mediaquery.index.tables import jobs as jobs_table
-from mediaquery.index.tables import media
 from mediaquery.ingest.events import log_skipped, object_removed
 from mediaquery.ingest.paged_reconcile import heal, reconcile_pages
-from mediaquery.queue import jobs
-from mediaquery.queue.tasks import ANALYZE
-from mediaquery.queue.video_tasks import VIDEO
+from mediaquery.queue.kinds import for_media
 
 log = logging.getLogger(__name__)
 
@@ -55,35 +49,22 @@ def reconcile(ctx: Context, progress: Callable[[str], None] | None = None) -> Co
 def forget_unknown(ctx: Context) -> None:
     """Drop items of no media type that earlier versions indexed as failed; the scan then
     counts their files as skipped, like any file that is no image or video."""
-    q = select(media.c.name).where(media.c.type == str(MediaType.UNKNOWN))
     with ctx.engine.connect() as conn:
-        names = list(conn.execute(q).scalars())
+        names = scans.names_of_type(conn, MediaType.UNKNOWN)
     for name in names:
         object_removed(ctx, name)
 
 
 def unfinished(ctx: Context) -> list[str]:
     """The media whose analysis is still to come (pending or processing)."""
-    q = select(media.c.name).where(
-        media.c.status.in_((str(Status.PENDING), str(Status.PROCESSING)))
-    )
     with ctx.engine.connect() as conn:
-        return list(conn.execute(q.order_by(media.c.name)).scalars())
+        return scans.unfinished_names(conn)
 
 
 def requeue_lost(ctx: Context) -> int:
     """Queue analysis for pending media that have no queued or running job."""
-    active = select(jobs_table.c.media_name).where(
-        jobs_table.c.state.in_((jobs.QUEUED, jobs.RUNNING))
-    )
-    q = select(media.c.name, media.c.etag, media.c.type).where(
-        media.c.status.in_((str(Status.PENDING), str(Status.PROCESSING))),
-        media.c.type.in_((str(MediaType.IMAGE), str(MediaType.VIDEO))),
-        media.c.name.not_in(active),
-    )
     with write_tx(ctx.engine) as conn:
-        lost = conn.execute(q).all()
+        lost = jobs.lost_media(conn)
         for name, etag, type_ in lost:
-            kind = ANALYZE if type_ == str(MediaType.IMAGE) else VIDEO
-            jobs.enqueue(conn, kind, name, etag, ctx.settings.queue.max_attempts)
+            jobs.enqueue(conn, for_media(type_), name, etag, ctx.settings.queue.max_attempts)
     return len(lost)

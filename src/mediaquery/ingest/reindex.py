@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
-
 from mediaquery import metadata
 from mediaquery.context import Context
-from mediaquery.domain import MediaType, Status
+from mediaquery.domain import MediaType
 from mediaquery.errors import BadRequest
+from mediaquery.index import chunks, jobs, scans
 from mediaquery.index.db import write_tx
 from mediaquery.index.query import MediaFilter, list_media
-from mediaquery.index.tables import analyses, media, video_chunks
-from mediaquery.queue import jobs
-from mediaquery.queue.tasks import ANALYZE
-from mediaquery.queue.video_tasks import VIDEO
+from mediaquery.queue.kinds import for_media
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,15 +44,7 @@ def reindex(
         for row in rows:
             if row.status not in ("done", "failed"):
                 continue  # already queued or running with the current analyzers
-            ran = dict(
-                conn.execute(
-                    select(analyses.c.analyzer, analyses.c.version).where(
-                        analyses.c.media_id == row.id,
-                        analyses.c.etag == row.etag,
-                        analyses.c.status.is_(None),  # skipped (model missing): never ran
-                    )
-                ).all()
-            )
+            ran = scans.ran_versions(conn, row.id, row.etag)
             stale = [a for a in wanted if force or ran.get(a) != enabled[a]]
             # the metadata extractor runs with every analysis: refresh what it has not read
             unread = analyzers is None and ran.get(metadata.NAME) != metadata.VERSION
@@ -65,13 +53,12 @@ def reindex(
             max_attempts = ctx.settings.queue.max_attempts
             if row.type == MediaType.VIDEO:
                 # chunks are checkpoints of the old analysis: start the video over
-                conn.execute(delete(video_chunks).where(video_chunks.c.media_id == row.id))
-                conn.execute(update(media).where(media.c.id == row.id)
-                             .values(status=str(Status.PENDING), progress=0.0))  # fmt: skip
-                queued = jobs.enqueue(conn, VIDEO, row.name, row.etag, max_attempts)
+                chunks.restart(conn, row.id)
+                subset = None  # a video is analysed again as a whole
             else:
                 subset = None if set(stale) == set(enabled) else stale
-                queued = jobs.enqueue(conn, ANALYZE, row.name, row.etag, max_attempts, subset)
+            kind = for_media(row.type)
+            queued = jobs.enqueue(conn, kind, row.name, row.etag, max_attempts, subset)
             if queued:
                 chosen.append(row.name)
     return ReindexPlan(chosen, len(rows))

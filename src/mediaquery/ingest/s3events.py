@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_plus
 
-from sqlalchemy import Connection, insert, select, update
-
 from mediaquery.context import Context
 from mediaquery.errors import BadRequest, Conflict
+from mediaquery.index import s3_state
 from mediaquery.index.db import write_tx
-from mediaquery.index.tables import object_sequencers
 from mediaquery.ingest.events import object_changed, object_removed
 
 log = logging.getLogger(__name__)
@@ -136,7 +133,7 @@ def apply_record(ctx: Context, record: Record, name: str) -> str:
     """Apply one record unless a newer event for its key was seen; returns the action."""
     if record.sequencer is not None:
         with ctx.engine.connect() as conn:
-            last = _last_sequencer(conn, name)
+            last = s3_state.last_sequencer(conn, name)
         if last is not None and not newer(record.sequencer, last):
             log.info("dropped %s for %s: not newer than %s", record.event_name, name, last)
             return "duplicate" if last.lstrip("0") == record.sequencer.lstrip("0") else "stale"
@@ -151,20 +148,9 @@ def apply_record(ctx: Context, record: Record, name: str) -> str:
     return action
 
 
-def _last_sequencer(conn: Connection, name: str) -> str | None:
-    q = select(object_sequencers.c.sequencer).where(object_sequencers.c.name == name)
-    found = conn.execute(q).scalar()
-    return str(found) if found is not None else None
-
-
 def _remember(ctx: Context, name: str, sequencer: str, deleted: bool) -> None:
     """Keep the newest sequencer of the key (a slower, older request never overwrites it)."""
-    values = {"sequencer": sequencer, "deleted": int(deleted), "updated_at": time.time()}
     with write_tx(ctx.engine) as conn:
-        last = _last_sequencer(conn, name)
-        if last is None:
-            conn.execute(insert(object_sequencers).values(name=name, **values))
-        elif newer(sequencer, last):
-            conn.execute(
-                update(object_sequencers).where(object_sequencers.c.name == name).values(**values)
-            )
+        last = s3_state.last_sequencer(conn, name)
+        if last is None or newer(sequencer, last):
+            s3_state.save_sequencer(conn, name, sequencer, deleted)

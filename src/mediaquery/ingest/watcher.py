@@ -6,12 +6,11 @@ import logging
 import threading
 from pathlib import Path
 
-from sqlalchemy import select
 from watchfiles import Change, watch
 
 from mediaquery.context import Context
 from mediaquery.errors import InvalidName
-from mediaquery.index.tables import media
+from mediaquery.index.scans import names_under
 from mediaquery.ingest.events import object_changed, object_removed
 from mediaquery.names import validate_name
 from mediaquery.storage.base import WatchedFolder
@@ -58,21 +57,10 @@ def _name_of(storage: WatchedFolder, path: Path) -> str | None:
 
 
 def _remove_folder(ctx: Context, folder: str) -> None:
-    prefix = folder + "/"
     with ctx.engine.connect() as conn:
-        names = (
-            conn.execute(
-                select(media.c.name).where(
-                    media.c.name > prefix,
-                    media.c.name < folder + "0",  # "0" sorts right after "/"
-                )
-            )
-            .scalars()
-            .all()
-        )
+        names = names_under(conn, folder)
     for name in names:
-        if name.startswith(prefix):
-            object_removed(ctx, name)
+        object_removed(ctx, name)
 
 
 def watch_bucket(ctx: Context, stop: threading.Event) -> None:

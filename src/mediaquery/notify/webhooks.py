@@ -15,12 +15,11 @@ import time
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine
 
 from mediaquery.config import WebhookSettings
+from mediaquery.index import events
 from mediaquery.index.db import write_tx
-from mediaquery.index.tables import webhook_cursors
-from mediaquery.notify import events
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-MediaQuery-Signature"
@@ -83,17 +82,7 @@ class WebhookSender:
     def cursor(self) -> int:
         """Id of the last event handled; a new webhook starts with events from now on."""
         with write_tx(self.engine) as conn:
-            found = conn.execute(
-                select(webhook_cursors.c.last_event_id).where(
-                    webhook_cursors.c.url == self.hook.url
-                )
-            ).scalar()
-            if found is not None:
-                return int(found)
-            start = events.last_id(conn)
-            conn.execute(insert(webhook_cursors).values(url=self.hook.url, last_event_id=start,
-                                                        updated_at=time.time()))  # fmt: skip
-            return start
+            return events.webhook_cursor(conn, self.hook.url)
 
     def run(self, stop: threading.Event) -> None:
         """Deliver until stopped."""
@@ -134,9 +123,5 @@ class WebhookSender:
         return error
 
     def _advance(self, event_id: int, error: str | None) -> None:
-        values: dict[str, object] = {"last_event_id": event_id, "updated_at": time.time()}
-        if error:
-            values.update(failures=webhook_cursors.c.failures + 1, last_error=error)
         with write_tx(self.engine) as conn:
-            conn.execute(update(webhook_cursors).where(webhook_cursors.c.url == self.hook.url)
-                         .values(**values))  # fmt: skip
+            events.advance_webhook(conn, self.hook.url, event_id, error)

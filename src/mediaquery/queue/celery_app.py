@@ -17,8 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from mediaquery.config import Settings
 from mediaquery.context import Context, open_context
-from mediaquery.queue import jobs
-from mediaquery.queue.tasks import ANALYZE
+from mediaquery.index import jobs
+from mediaquery.queue import kinds, orphans
 from mediaquery.queue.worker import run_with_lease
 
 log = logging.getLogger(__name__)
@@ -26,11 +26,6 @@ log = logging.getLogger(__name__)
 TASK = "mediaquery.run_job"
 
 _contexts: dict[int, Context] = {}
-
-
-def queue_for(settings: Settings, kind: str) -> str:
-    """Image jobs go to the image queue; video plans and chunks to the video queue."""
-    return settings.celery.image_queue if kind == ANALYZE else settings.celery.video_queue
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -62,27 +57,29 @@ def make_celery(settings: Settings) -> Celery:
         """Run job `job_id` if it is still runnable (`kind` chose the queue)."""
         return run_message(_context(settings), job_id)
 
-    app.task(name=TASK, autoretry_for=(SQLAlchemyError,), retry_backoff=True,
-             retry_backoff_max=60, max_retries=10)(run_job)  # fmt: skip
+    retries = {"retry_backoff": True, "retry_backoff_max": 60, "max_retries": 10}
+    app.task(name=TASK, autoretry_for=(SQLAlchemyError,), **retries)(run_job)
     return app
 
 
 def run_message(ctx: Context, job_id: int) -> bool:
     """Claim the job a message names and run it; False when it was not runnable (no-op).
 
-    A first try of an image job takes up to `queue.batch_size - 1` other untried image jobs
-    along, as the embedded worker batches: one model call for several images costs much less
-    on a CPU than one per image. Their own messages then find them taken. A retry runs alone,
-    so media that crash their worker cannot take others down with them twice."""
+    A first try of a job of a batched kind (image analysis) takes up to
+    `queue.batch_size - 1` other untried jobs of its kind along, as the embedded worker
+    batches: one model call for several images costs much less on a CPU than one per image.
+    Their own messages then find them taken. A retry runs alone, so media that crash their
+    worker cannot take others down with them twice."""
     q = ctx.settings.queue
-    worker = jobs.worker_id()
+    worker = orphans.worker_id()
     taken = jobs.claim_ids(ctx.engine, worker, q.lease_seconds, [job_id])
     if not taken:
         log.debug("job %s is not runnable now: message ignored", job_id)
         return False
-    if taken[0].kind == ANALYZE and taken[0].attempts == 1 and q.batch_size > 1:
+    kind = taken[0].kind
+    if kinds.batched(kind) and taken[0].attempts == 1 and q.batch_size > 1:
         with ctx.engine.connect() as conn:
-            more = jobs.untried_ids(conn, ANALYZE, q.batch_size - 1)
+            more = jobs.untried_ids(conn, kind, q.batch_size - 1)
         taken += jobs.claim_ids(ctx.engine, worker, q.lease_seconds, more)
     run_with_lease(ctx, worker, taken)
     return True
@@ -107,7 +104,7 @@ class Publisher:
 
     def __call__(self, job_id: int, kind: str) -> None:
         """Publish one job message."""
-        self.app.send_task(TASK, args=(job_id, kind), queue=queue_for(self.settings, kind))
+        self.app.send_task(TASK, args=(job_id, kind), queue=kinds.broker_queue(self.settings, kind))
 
     def close(self) -> None:
         """Release the broker connections."""

@@ -15,13 +15,12 @@ import threading
 import time
 from collections.abc import Callable
 
-from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy import Engine
 
 from mediaquery.config import Settings
 from mediaquery.context import Context
 from mediaquery.errors import MediaQueryError
-from mediaquery.index.tables import jobs as jobs_table
-from mediaquery.queue.jobs import QUEUED, RUNNING
+from mediaquery.index.jobs import runnable_since
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +50,9 @@ class Relay:
         """Publish what became runnable since the last call; returns messages sent."""
         now = time.time()
         sweep = now >= self._next_sweep
-        c = jobs_table.c
-        queued = and_(c.state == QUEUED, c.run_after <= now)
-        if not sweep:  # new jobs, and jobs that ran before (retries, recovered orphans)
-            queued = and_(queued, or_(c.id > self._last_id, c.attempts > 0))
-        expired = and_(c.state == RUNNING, c.locked_until < now)
-        q = select(c.id, c.kind, c.attempts, c.locked_until).where(or_(queued, expired))
         with self.engine.connect() as conn:
-            rows = conn.execute(q.order_by(c.id)).all()
+            # between sweeps: new jobs, and jobs that ran before (retries, recovered orphans)
+            rows = runnable_since(conn, None if sweep else self._last_id)
         sent = 0
         for job_id, kind, attempts, locked_until in rows:
             mark = (int(attempts), locked_until)

@@ -17,21 +17,17 @@ from mediaquery.context import Context
 from mediaquery.decode import decode_image
 from mediaquery.domain import Findings, MediaType, Status
 from mediaquery.errors import AnalysisError, NotFound
-from mediaquery.index import repo
+from mediaquery.index import events, jobs, repo
 from mediaquery.index.db import write_tx
 from mediaquery.index.findings import UNAVAILABLE, save_findings
+from mediaquery.index.jobs import Job
 from mediaquery.index.metadata import save_metadata
 from mediaquery.metadata import Metadata
 from mediaquery.metadata.extract import extract
-from mediaquery.notify import events
 from mediaquery.people.cluster import assign as assign_faces
-from mediaquery.queue import jobs
-from mediaquery.queue.jobs import Job
 from mediaquery.thumbnails import save_decoded
 
 log = logging.getLogger(__name__)
-
-ANALYZE = "analyze"
 
 
 @dataclass
@@ -51,13 +47,8 @@ def run_job(ctx: Context, job: Job) -> None:
 
 
 def run_jobs(ctx: Context, batch: Sequence[Job]) -> None:
-    """Run claimed jobs together; each records its own success, retry or failure."""
-    work = []
-    for job in batch:
-        if job.kind != ANALYZE:
-            record_failure(ctx, job, f"Unknown job kind '{job.kind}'", retry=False)
-        else:
-            work.append(_Work(job))
+    """Run claimed image jobs together; each records its own success, retry or failure."""
+    work = [_Work(job) for job in batch]
     try:
         work = _start(ctx, work)
         work = [w for w in work if _decode(ctx, w)]
@@ -176,8 +167,17 @@ def _store(ctx: Context, work: list[_Work]) -> None:
     with write_tx(ctx.engine) as conn:
         for w in work:
             new_faces: list[int] = []
-            saved = save_findings(conn, w.job.media_name, w.job.etag, w.results, floor=floor,
-                                  width=w.width, height=w.height, new_faces=new_faces)  # fmt: skip
+            name, etag = w.job.media_name, w.job.etag
+            saved = save_findings(
+                conn,
+                name,
+                etag,
+                w.results,
+                floor=floor,
+                width=w.width,
+                height=w.height,
+                new_faces=new_faces,
+            )
             assign_faces(conn, new_faces)
             jobs.finish(conn, w.job.id)
             if saved and w.meta is not None:
@@ -186,10 +186,9 @@ def _store(ctx: Context, work: list[_Work]) -> None:
                 labels = sorted(
                     {x.name for f, _ in w.results for x in f.labels if x.confidence >= shown}
                 )
-                events.emit(conn, events.MEDIA_DONE, w.job.media_name, status="done",
-                            etag=w.job.etag, labels=labels,
-                            analyzers=[f.analyzer for f, _ in w.results
-                                       if UNAVAILABLE not in f.extra])  # fmt: skip
+                ran = [f.analyzer for f, _ in w.results if UNAVAILABLE not in f.extra]
+                done = {"status": "done", "etag": etag, "labels": labels, "analyzers": ran}
+                events.emit(conn, events.MEDIA_DONE, name, **done)
 
 
 def record_failure(ctx: Context, job: Job, reason: str, retry: bool) -> None:
@@ -200,7 +199,7 @@ def record_failure(ctx: Context, job: Job, reason: str, retry: bool) -> None:
             if retry:
                 reason = f"Analysis failed after {job.attempts} attempts: {reason}"
             if repo.set_status(conn, job.media_name, job.etag, Status.FAILED, reason):
-                events.emit(conn, events.MEDIA_FAILED, job.media_name, status="failed",
-                            etag=job.etag, error=reason)  # fmt: skip
+                failed = {"status": "failed", "etag": job.etag, "error": reason}
+                events.emit(conn, events.MEDIA_FAILED, job.media_name, **failed)
         else:
             repo.set_status(conn, job.media_name, job.etag, Status.PENDING, reason)

@@ -9,42 +9,49 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection
 
 from mediaquery.analyzers.registry import ready
 from mediaquery.context import Context
 from mediaquery.domain import MediaType, Status
 from mediaquery.errors import AnalysisError, NotFound
-from mediaquery.index import repo
+from mediaquery.index import chunks, events, jobs, repo
 from mediaquery.index.db import write_tx
+from mediaquery.index.jobs import Job
 from mediaquery.index.metadata import save_metadata
-from mediaquery.index.tables import jobs as jobs_table
-from mediaquery.index.tables import media, video_chunks
 from mediaquery.index.video import save_video
 from mediaquery.metadata.extract import extract
-from mediaquery.notify import events
-from mediaquery.queue import jobs, stored_video
-from mediaquery.queue.jobs import Job
+from mediaquery.queue import stored_video
+from mediaquery.queue.kinds import VIDEO_CHUNK
 from mediaquery.queue.tasks import record_failure
+from mediaquery.video.analyze import analyze_video, merge_results
+from mediaquery.video.checkpoint import result_from_json, result_to_json
+from mediaquery.video.decode import probe
 
 log = logging.getLogger(__name__)
 
-VIDEO = "video"
-VIDEO_CHUNK = "video_chunk"
+
+def run_plans(ctx: Context, batch: Sequence[Job]) -> None:
+    """Runner of `video` jobs: plan each video into chunk jobs."""
+    for job in batch:
+        _run(ctx, job, plan)
 
 
-def run_video_job(ctx: Context, job: Job) -> None:
-    """Run a video plan or chunk job, recording a retry or a final failure."""
+def run_chunks(ctx: Context, batch: Sequence[Job]) -> None:
+    """Runner of `video_chunk` jobs: analyse each chunk, merging the video after its last."""
+    for job in batch:
+        _run(ctx, job, analyze_chunk)
+
+
+def _run(ctx: Context, job: Job, step: Callable[[Context, Job], None]) -> None:
+    """Run one video job, recording a retry or a final failure."""
     try:
-        if job.kind == VIDEO:
-            plan(ctx, job)
-        else:
-            analyze_chunk(ctx, job)
+        step(ctx, job)
     except AnalysisError as exc:
         record_failure(ctx, job, exc.message, retry=False)
     except Exception as exc:  # noqa: BLE001 - anything else is retried, then recorded
@@ -64,8 +71,6 @@ def _fetched(ctx: Context, name: str) -> Iterator[Path]:
 
 def plan(ctx: Context, job: Job) -> None:
     """Probe the video, record its stream facts and queue one job per time chunk."""
-    from mediaquery.video.decode import probe
-
     with ctx.engine.connect() as conn:
         if not _current(conn, job):
             return _finish(ctx, job)
@@ -80,25 +85,19 @@ def plan(ctx: Context, job: Job) -> None:
         if row is None or row.status == str(Status.DONE):
             jobs.finish(conn, job.id)
             return None
-        conn.execute(delete(video_chunks).where(video_chunks.c.media_id == row.id,
-                                                video_chunks.c.etag != job.etag))  # fmt: skip
-        finished_q = select(video_chunks.c.chunk, video_chunks.c.result.is_not(None)).where(
-            video_chunks.c.media_id == row.id
-        )
-        known: dict[int, bool] = {int(c): bool(done) for c, done in conn.execute(finished_q)}
+        chunks.keep_version(conn, row.id, job.etag)
+        known = chunks.finished(conn, row.id)
         busy = _active_chunks(conn, job)
         for i, (start, end) in enumerate(bounds):
             if i not in known:
-                conn.execute(insert(video_chunks).values(media_id=row.id, etag=job.etag, chunk=i,
-                                                         start_ms=start, end_ms=end))  # fmt: skip
+                chunks.add(conn, row.id, job.etag, i, start, end)
             if not known.get(i) and i not in busy:  # resumed: finished chunks are kept
-                jobs.enqueue(conn, VIDEO_CHUNK, job.media_name, job.etag,
-                             ctx.settings.queue.max_attempts, params={"chunk": i})  # fmt: skip
-        finished = sum(bool(v) for v in known.values())
+                tries, params = ctx.settings.queue.max_attempts, {"chunk": i}
+                jobs.enqueue(conn, VIDEO_CHUNK, job.media_name, job.etag, tries, params=params)
+        finished = sum(known.values())
         video = {**dataclasses.asdict(info), "chunks": len(bounds)}
-        conn.execute(update(media).where(media.c.id == row.id).values(
-            status=str(Status.PROCESSING), progress=_progress(finished, len(bounds)),
-            video=video, width=info.width, height=info.height))  # fmt: skip
+        progress = _progress(finished, len(bounds))
+        chunks.start_video(conn, row.id, video, info.width, info.height, progress)
         save_metadata(conn, job.media_name, job.etag, meta)
         jobs.finish(conn, job.id)
         if finished == len(bounds):
@@ -107,27 +106,16 @@ def plan(ctx: Context, job: Job) -> None:
 
 
 def _active_chunks(conn: Connection, job: Job) -> set[int]:
-    rows = conn.execute(
-        select(jobs_table.c.params).where(
-            jobs_table.c.media_name == job.media_name,
-            jobs_table.c.etag == job.etag,
-            jobs_table.c.kind == VIDEO_CHUNK,
-            jobs_table.c.state.in_((jobs.QUEUED, jobs.RUNNING)),
-        )
-    )
-    return {int(p["chunk"]) for (p,) in rows if p}  # fmt: skip
+    params = jobs.active_params(conn, VIDEO_CHUNK, job.media_name, job.etag)
+    return {int(p["chunk"]) for p in params}
 
 
 def analyze_chunk(ctx: Context, job: Job) -> None:
     """Analyse one time chunk; the last chunk to finish merges and stores the whole video."""
-    from mediaquery.video.analyze import analyze_video
-
     index = int((job.params or {})["chunk"])
     with ctx.engine.connect() as conn:
         row = _current(conn, job)
-        chunk = conn.execute(select(video_chunks).where(
-            video_chunks.c.media_id == row.id, video_chunks.c.chunk == index,
-            video_chunks.c.etag == job.etag)).first() if row else None  # fmt: skip
+        chunk = chunks.get(conn, row.id, job.etag, index) if row else None
     if row is None or chunk is None:
         return _finish(ctx, job)
     if chunk.result is None:
@@ -140,17 +128,20 @@ def analyze_chunk(ctx: Context, job: Job) -> None:
         report = _Progress(ctx, row.id, chunk.start_ms, row.video or {})
         with _fetched(ctx, job.media_name) as path:
             result = analyze_video(
-                path, cheap, expensive, interval_ms=v.sample_interval_ms,
-                start_ms=chunk.start_ms, end_ms=chunk.end_ms or None, budget_s=v.budget_seconds,
-                progress=report, min_confidence=ctx.settings.labels.default_min_confidence,
-            )  # fmt: skip
+                path,
+                cheap,
+                expensive,
+                interval_ms=v.sample_interval_ms,
+                start_ms=chunk.start_ms,
+                end_ms=chunk.end_ms or None,
+                budget_s=v.budget_seconds,
+                progress=report,
+                min_confidence=ctx.settings.labels.default_min_confidence,
+            )
         if in_place and where and index == 0:  # the whole video, once
             result = stored_video.with_stored_labels(ctx, result, in_place, where, row.etag)
         with write_tx(ctx.engine) as conn:
-            conn.execute(update(video_chunks).where(
-                video_chunks.c.media_id == row.id, video_chunks.c.chunk == index,
-                video_chunks.c.etag == job.etag).values(
-                result=result_to_json(result), finished_at=time.time()))  # fmt: skip
+            chunks.save_result(conn, row.id, job.etag, index, result_to_json(result))
     with write_tx(ctx.engine) as conn:
         jobs.finish(conn, job.id)
         _fan_in(ctx, conn, job)
@@ -158,26 +149,22 @@ def analyze_chunk(ctx: Context, job: Job) -> None:
 
 
 def _fan_in(ctx: Context, conn: Connection, job: Job) -> None:
-    from mediaquery.video.analyze import merge_results
-
     row = _current(conn, job)
     if row is None or row.status == str(Status.DONE):
         return
-    parts = conn.execute(select(video_chunks.c.result).where(
-        video_chunks.c.media_id == row.id, video_chunks.c.etag == job.etag)
-        .order_by(video_chunks.c.chunk)).scalars().all()  # fmt: skip
+    parts = chunks.results(conn, row.id, job.etag)
     done = [p for p in parts if p is not None]
     if len(done) < len(parts):
-        conn.execute(update(media).where(media.c.id == row.id).values(
-            progress=_progress(len(done), len(parts))))  # fmt: skip
+        chunks.set_progress(conn, row.id, _progress(len(done), len(parts)))
         return
     merged = merge_results(
         [result_from_json(p) for p in done], ctx.settings.video.sample_interval_ms
     )
     provenance = [(a.name, a.version) for a in ready(ctx.analyzers)]
     labels = save_video(conn, row, merged, provenance, floor=ctx.settings.labels.floor)
-    events.emit(conn, events.MEDIA_DONE, row.name, status="done", etag=row.etag,
-                labels=labels, analyzers=[n for n, _ in provenance])  # fmt: skip
+    analyzers = [n for n, _ in provenance]
+    done_event = {"status": "done", "etag": row.etag, "labels": labels, "analyzers": analyzers}
+    events.emit(conn, events.MEDIA_DONE, row.name, **done_event)
 
 
 class _Progress:
@@ -195,8 +182,7 @@ class _Progress:
             return  # with several chunks, progress counts finished chunks
         self.last = now
         with write_tx(self.ctx.engine) as conn:
-            conn.execute(update(media).where(media.c.id == self.media_id).values(
-                progress=round(min(99.0, percent), 1)))  # fmt: skip
+            chunks.set_progress(conn, self.media_id, round(min(99.0, percent), 1))
 
 
 def _progress(done: int, total: int) -> float:
@@ -211,28 +197,3 @@ def _current(conn: Connection, job: Job) -> repo.MediaRow | None:
 def _finish(ctx: Context, job: Job) -> None:
     with write_tx(ctx.engine) as conn:
         jobs.finish(conn, job.id)
-
-
-def result_to_json(result: Any) -> dict[str, Any]:
-    """A chunk's VideoResult as JSON for its checkpoint row."""
-    data: dict[str, Any] = dataclasses.asdict(result)
-    return data
-
-
-def result_from_json(data: dict[str, Any]) -> Any:
-    """Rebuild a VideoResult from its checkpoint row."""
-    from mediaquery.video.analyze import VideoResult, VideoStats
-    from mediaquery.video.decode import VideoInfo
-    from mediaquery.video.segments import LabelSegment
-
-    segments = [
-        LabelSegment(**{**s, "parents": tuple(s["parents"]), "aliases": tuple(s["aliases"])})
-        for s in data["segments"]
-    ]
-    edges = data.get("edges")
-    return VideoResult(
-        info=VideoInfo(**data["info"]), segments=segments, timestamps=data["timestamps"],
-        text=data["text"], shots=data["shots"], frames_analyzed=data["frames_analyzed"],
-        stats=VideoStats(**data["stats"]), edges=(edges[0], edges[1]) if edges else None,
-        embeddings=data.get("embeddings") or {},  # checkpoints older than video embeddings
-    )  # fmt: skip

@@ -9,11 +9,9 @@ from collections.abc import Callable
 
 from mediaquery.analyzers.registry import warn_unavailable
 from mediaquery.context import Context
-from mediaquery.queue import jobs
-from mediaquery.queue.tasks import ANALYZE, record_failure, run_jobs
-from mediaquery.queue.video_tasks import VIDEO, VIDEO_CHUNK, run_video_job
-
-KINDS = (ANALYZE, VIDEO, VIDEO_CHUNK)
+from mediaquery.index import jobs
+from mediaquery.queue import kinds, orphans
+from mediaquery.queue.tasks import record_failure
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +28,7 @@ class Worker:
     ) -> None:
         self.ctx = ctx
         self.index = index
-        self.id = jobs.worker_id(index)
+        self.id = orphans.worker_id(index)
         self.stop = stop or threading.Event()
         self.should_exit = should_exit
         self.processed = 0
@@ -41,22 +39,24 @@ class Worker:
         if self.index == 0:  # one worker of a pool says which analyzers cannot run
             warn_unavailable(self.ctx.analyzers)
         while not self.stop.is_set() and not self.should_exit():
-            batch = jobs.claim_many(self.ctx.engine, self.id, q.lease_seconds, KINDS, 1)
+            batch = jobs.claim_many(self.ctx.engine, self.id, q.lease_seconds, kinds.NAMES, 1)
             if not batch:
                 if burst:
                     break
                 self.stop.wait(q.poll_interval)
                 continue
-            if batch[0].kind == ANALYZE and q.batch_size > 1:
-                batch += jobs.claim_many(self.ctx.engine, self.id, q.lease_seconds, (ANALYZE,),
-                                         q.batch_size - 1, share=max(1, q.workers))  # fmt: skip
+            kind = batch[0].kind
+            if kinds.batched(kind) and q.batch_size > 1:
+                more, share = q.batch_size - 1, max(1, q.workers)
+                engine, lease = self.ctx.engine, q.lease_seconds
+                batch += jobs.claim_many(engine, self.id, lease, (kind,), more, share=share)
             run_with_lease(self.ctx, self.id, batch)
             self.processed += len(batch)
         return self.processed
 
 
 def run_with_lease(ctx: Context, worker: str, batch: list[jobs.Job]) -> None:
-    """Run claimed jobs (one video job, or image jobs) while a thread renews their lease.
+    """Run claimed jobs of one kind while a thread renews their lease.
 
     A job claimed more often than it may be tried never got to record a result: its worker
     died each time (a crash in a decoder, out of memory, kill -9). It fails for good with that
@@ -84,13 +84,20 @@ def run_with_lease(ctx: Context, worker: str, batch: list[jobs.Job]) -> None:
     renewer = threading.Thread(target=keep_alive, name=f"lease-{ids[0]}", daemon=True)
     renewer.start()
     try:
-        if batch[0].kind == ANALYZE:
-            run_jobs(ctx, batch)
-        else:
-            run_video_job(ctx, batch[0])
+        run_batch(ctx, batch)
     finally:
         done.set()
         renewer.join()
+
+
+def run_batch(ctx: Context, batch: list[jobs.Job]) -> None:
+    """Run claimed jobs of one kind with the runner of that kind (queue/kinds.py)."""
+    run = kinds.runner(batch[0].kind)
+    if run is None:  # queued by a newer version, or a kind since removed
+        for job in batch:
+            record_failure(ctx, job, f"Unknown job kind '{job.kind}'", retry=False)
+        return
+    run(ctx, batch)
 
 
 def parent_watch() -> Callable[[], bool]:

@@ -19,7 +19,7 @@ from mediaquery.auth.guard import KeyCache, still_allowed
 from mediaquery.auth.keys import ApiKey, Scope
 from mediaquery.context import Context
 from mediaquery.errors import BadRequest, MediaQueryError, Overloaded
-from mediaquery.notify import events
+from mediaquery.index import events
 
 router = APIRouter(prefix="/v1", tags=["events"])
 HEARTBEAT_SECONDS = 15.0

@@ -13,14 +13,15 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.routing import BaseRoute, Match, Mount
 
 from mediaquery.context import Context
 from mediaquery.errors import TransientError
+from mediaquery.index import jobs
+from mediaquery.index.db import ping
 from mediaquery.index.query import status_counts
-from mediaquery.queue import jobs
 
 router = APIRouter(tags=["health"])
 
@@ -38,8 +39,7 @@ class IndexProbe:
     def _select_1(self) -> None:
         if time.monotonic() - self._ok_at < self.every:
             return  # another request checked while this one waited for the limiter
-        with self.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        ping(self.engine)
         self._ok_at = time.monotonic()
 
     async def check(self) -> None:

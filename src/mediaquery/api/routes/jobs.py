@@ -7,10 +7,10 @@ from fastapi.concurrency import run_in_threadpool
 
 from mediaquery.api.deps import ConnDep, CtxDep
 from mediaquery.api.schemas import JobCounts, ReconcileResult, ReindexRequest, ReindexResult
+from mediaquery.index import jobs
 from mediaquery.index.query import MediaFilter, status_counts
 from mediaquery.ingest.reconcile import reconcile
 from mediaquery.ingest.reindex import reindex
-from mediaquery.queue import jobs
 
 router = APIRouter(prefix="/v1", tags=["jobs"])
 

@@ -1,18 +1,28 @@
-"""The durable job table: enqueue, claim with a lease, renew, finish, retry, recover."""
+"""The durable job table: enqueue, claim with a lease, renew, finish, retry, requeue."""
 
 from __future__ import annotations
 
-import os
-import socket
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Row,
+    and_,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
+from mediaquery.domain import MediaType, Status
 from mediaquery.index.db import write_tx
-from mediaquery.index.tables import jobs
+from mediaquery.index.tables import jobs, media
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
@@ -29,9 +39,9 @@ class Job:
     params: dict[str, Any] | None = None
 
 
-def worker_id(index: int = 0) -> str:
-    """Identifies a worker: host, process and slot, so orphaned leases can be recognised."""
-    return f"{socket.gethostname()}:{os.getpid()}:{index}"
+def _job(r: Row[Any], attempts: int) -> Job:
+    analyzers = tuple(r.analyzers) if r.analyzers is not None else None
+    return Job(r.id, r.kind, r.media_name, r.etag, attempts, r.max_attempts, analyzers, r.params)
 
 
 def enqueue(
@@ -70,17 +80,44 @@ def enqueue(
     now = time.time()
     conn.execute(
         insert(jobs).values(
-            kind=kind, media_name=media_name, etag=etag, state=QUEUED, attempts=0,
-            max_attempts=max_attempts, run_after=now, created_at=now,
-            analyzers=sorted(analyzers) if analyzers is not None else None, params=params,
+            kind=kind,
+            media_name=media_name,
+            etag=etag,
+            state=QUEUED,
+            attempts=0,
+            max_attempts=max_attempts,
+            run_after=now,
+            created_at=now,
+            analyzers=sorted(analyzers) if analyzers is not None else None,
+            params=params,
         )
-    )  # fmt: skip
+    )
     return True
 
 
 def cancel_for_media(conn: Connection, media_name: str) -> None:
     """Forget queued jobs of deleted media; a running one finds it gone and writes nothing."""
     conn.execute(delete(jobs).where(jobs.c.media_name == media_name, jobs.c.state == QUEUED))
+
+
+def _runnable(now: float) -> ColumnElement[bool]:
+    """Queued and due, or running with an expired lease."""
+    return or_(
+        and_(jobs.c.state == QUEUED, jobs.c.run_after <= now),
+        and_(jobs.c.state == RUNNING, jobs.c.locked_until < now),
+    )
+
+
+def _take(worker: str, lease_seconds: float, now: float) -> dict[str, Any]:
+    """The column values that mark a job as claimed by `worker`."""
+    return {
+        "state": RUNNING,
+        "attempts": jobs.c.attempts + 1,
+        "locked_by": worker,
+        "locked_until": now + lease_seconds,
+        "started_at": now,
+        "error": None,
+    }
 
 
 def claim(engine: Engine, worker: str, lease_seconds: float, kinds: tuple[str, ...]) -> Job | None:
@@ -100,13 +137,7 @@ def claim_many(
     """Take up to `limit` of the oldest runnable jobs, but no more than 1/`share` of them,
     so that a small burst is spread over every worker instead of batched into one."""
     now = time.time()
-    runnable = and_(
-        or_(
-            and_(jobs.c.state == QUEUED, jobs.c.run_after <= now),
-            and_(jobs.c.state == RUNNING, jobs.c.locked_until < now),
-        ),
-        jobs.c.kind.in_(kinds),
-    )
+    runnable = and_(_runnable(now), jobs.c.kind.in_(kinds))
     # Rows are locked one by one (FOR UPDATE SKIP LOCKED) on PostgreSQL: no index-wide lock.
     with write_tx(engine, exclusive=False) as conn:
         if share > 1 and limit > 1:
@@ -118,17 +149,30 @@ def claim_many(
         rows = conn.execute(q).all()
         if not rows:
             return []
+        taken = [r.id for r in rows]
         conn.execute(
-            update(jobs)
-            .where(jobs.c.id.in_([r.id for r in rows]))
-            .values(state=RUNNING, attempts=jobs.c.attempts + 1, locked_by=worker,
-                    locked_until=now + lease_seconds, started_at=now, error=None)
-        )  # fmt: skip
-        return [
-            Job(r.id, r.kind, r.media_name, r.etag, r.attempts + 1, r.max_attempts,
-                tuple(r.analyzers) if r.analyzers is not None else None, r.params)
-            for r in rows
-        ]  # fmt: skip
+            update(jobs).where(jobs.c.id.in_(taken)).values(_take(worker, lease_seconds, now))
+        )
+        return [_job(r, r.attempts + 1) for r in rows]
+
+
+def claim_ids(engine: Engine, worker: str, lease_seconds: float, ids: list[int]) -> list[Job]:
+    """Take exactly these jobs if they are still runnable (queued and due, or running with an
+    expired lease). One guarded UPDATE: a duplicate message for a job that is done, deleted or
+    held by a live worker claims nothing, on SQLite and PostgreSQL alike (where a concurrent
+    UPDATE re-checks the condition on the row it waited for, so no index-wide lock is needed)."""
+    if not ids:
+        return []
+    now = time.time()
+    claimed = (
+        update(jobs)
+        .where(jobs.c.id.in_(ids), _runnable(now))
+        .values(_take(worker, lease_seconds, now))
+        .returning(*jobs.c)
+    )
+    with write_tx(engine, exclusive=False) as conn:
+        rows = conn.execute(claimed).all()
+    return [_job(r, r.attempts) for r in sorted(rows, key=lambda r: r.id)]
 
 
 def renew(engine: Engine, job_ids: list[int], worker: str, lease_seconds: float) -> bool:
@@ -164,46 +208,19 @@ def fail(conn: Connection, job: Job, error: str, retry_delay: float, retry: bool
     return final
 
 
-def recover_orphans(engine: Engine) -> int:
-    """Requeue running jobs whose worker process on this host is dead (after kill -9)."""
-    host = socket.gethostname()
-    with write_tx(engine) as conn:
-        rows = conn.execute(select(jobs.c.id, jobs.c.locked_by).where(jobs.c.state == RUNNING))
-        dead = [jid for jid, owner in rows if _owner_is_dead(owner, host)]
-        if dead:
-            conn.execute(
-                update(jobs)
-                .where(jobs.c.id.in_(dead))
-                .values(state=QUEUED, locked_by=None, locked_until=None, run_after=time.time())
-            )
-        return len(dead)
+def running_owners(conn: Connection) -> list[tuple[int, str | None]]:
+    """(job id, worker holding its lease) of every running job."""
+    q = select(jobs.c.id, jobs.c.locked_by).where(jobs.c.state == RUNNING)
+    return [(int(job_id), owner) for job_id, owner in conn.execute(q)]
 
 
-def _owner_is_dead(owner: str | None, host: str) -> bool:
-    if not owner:
-        return True
-    parts = owner.split(":")
-    if len(parts) < 3 or parts[0] != host or not parts[1].isdigit():
-        return False  # another machine's worker: its lease expiry decides
-    pid = int(parts[1])
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return _is_zombie(pid)
-
-
-def _is_zombie(pid: int) -> bool:
-    """A killed process whose parent died too lingers as a zombie until init reaps it (some
-    container inits never do): it is dead all the same."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False  # no /proc (not Linux): only a reaped process counts as dead
-    fields = stat.rsplit(")", 1)[-1].split()  # after "pid (command name)"
-    return bool(fields) and fields[0] == "Z"
+def requeue(conn: Connection, job_ids: list[int]) -> None:
+    """Put jobs back in the queue at once, without their lease (their worker is gone)."""
+    conn.execute(
+        update(jobs)
+        .where(jobs.c.id.in_(job_ids))
+        .values(state=QUEUED, locked_by=None, locked_until=None, run_after=time.time())
+    )
 
 
 def counts(conn: Connection) -> dict[str, int]:
@@ -223,31 +240,15 @@ def active_names(conn: Connection, media_names: list[str]) -> set[str]:
     return found
 
 
-def claim_ids(engine: Engine, worker: str, lease_seconds: float, ids: list[int]) -> list[Job]:
-    """Take exactly these jobs if they are still runnable (queued and due, or running with an
-    expired lease). One guarded UPDATE: a duplicate message for a job that is done, deleted or
-    held by a live worker claims nothing, on SQLite and PostgreSQL alike (where a concurrent
-    UPDATE re-checks the condition on the row it waited for, so no index-wide lock is needed)."""
-    if not ids:
-        return []
-    now = time.time()
-    runnable = or_(
-        and_(jobs.c.state == QUEUED, jobs.c.run_after <= now),
-        and_(jobs.c.state == RUNNING, jobs.c.locked_until < now),
+def active_params(conn: Connection, kind: str, media_name: str, etag: str) -> list[dict[str, Any]]:
+    """The parameters of the queued or running jobs of a kind for this version of a media."""
+    q = select(jobs.c.params).where(
+        jobs.c.media_name == media_name,
+        jobs.c.etag == etag,
+        jobs.c.kind == kind,
+        jobs.c.state.in_((QUEUED, RUNNING)),
     )
-    with write_tx(engine, exclusive=False) as conn:
-        rows = conn.execute(
-            update(jobs)
-            .where(jobs.c.id.in_(ids), runnable)
-            .values(state=RUNNING, attempts=jobs.c.attempts + 1, locked_by=worker,
-                    locked_until=now + lease_seconds, started_at=now, error=None)
-            .returning(*jobs.c)
-        ).all()  # fmt: skip
-    return [
-        Job(r.id, r.kind, r.media_name, r.etag, r.attempts, r.max_attempts,
-            tuple(r.analyzers) if r.analyzers is not None else None, r.params)
-        for r in sorted(rows, key=lambda r: r.id)
-    ]  # fmt: skip
+    return [p for p in conn.execute(q).scalars() if p]
 
 
 def untried_ids(conn: Connection, kind: str, limit: int) -> list[int]:
@@ -260,3 +261,30 @@ def untried_ids(conn: Connection, kind: str, limit: int) -> list[int]:
         jobs.c.attempts == 0,
     )
     return list(conn.execute(q.order_by(jobs.c.id).limit(limit)).scalars())
+
+
+def runnable_since(
+    conn: Connection, last_id: int | None
+) -> list[tuple[int, str, int, float | None]]:
+    """(id, kind, attempts, locked_until) of runnable jobs, oldest first. With `last_id`, only
+    queued jobs newer than it or tried before (retries, recovered orphans), and expired leases."""
+    now = time.time()
+    queued = and_(jobs.c.state == QUEUED, jobs.c.run_after <= now)
+    if last_id is not None:
+        queued = and_(queued, or_(jobs.c.id > last_id, jobs.c.attempts > 0))
+    expired = and_(jobs.c.state == RUNNING, jobs.c.locked_until < now)
+    q = select(jobs.c.id, jobs.c.kind, jobs.c.attempts, jobs.c.locked_until)
+    rows = conn.execute(q.where(or_(queued, expired)).order_by(jobs.c.id))
+    return [(int(i), str(k), int(a), locked) for i, k, a, locked in rows]
+
+
+def lost_media(conn: Connection) -> list[tuple[str, str, MediaType]]:
+    """(name, etag, type) of images and videos waiting for analysis with no queued or running
+    job: their job was lost (a crash before it was written, an index restored from backup)."""
+    active = select(jobs.c.media_name).where(jobs.c.state.in_((QUEUED, RUNNING)))
+    q = select(media.c.name, media.c.etag, media.c.type).where(
+        media.c.status.in_((str(Status.PENDING), str(Status.PROCESSING))),
+        media.c.type.in_((str(MediaType.IMAGE), str(MediaType.VIDEO))),
+        media.c.name.not_in(active),
+    )
+    return [(name, etag, MediaType(type_)) for name, etag, type_ in conn.execute(q)]
