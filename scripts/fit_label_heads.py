@@ -15,9 +15,12 @@ logistic regression on the standardised 1280-d embedding plus the image statisti
 cross-validation within the calibration half gives every photo out-of-fold scores; they
 choose the penalty (best mean average precision), the threshold (the lowest score whose
 out-of-fold precision reaches TARGET_PRECISION) and the confidence slope (Platt scaling),
-and compare three ways to answer the word: the taxonomy's label alone, the head alone
-("replace") or the stronger of both ("max"). A head ships only when it beats the taxonomy
-out of fold (F-score weighting precision twice as much as recall). The final head is
+and compare four ways to answer the word: the taxonomy's label alone, the head alone
+("replace"), the stronger of both ("max"), or the taxonomy's label only where the head
+does not rule it out ("gate": a low threshold that keeps GATE_KEEP of the taxonomy's right
+answers, against abstract labels such as Animal summed from unrelated classes). A head
+ships only when it beats the taxonomy out of fold (F-score weighting precision twice as
+much as recall) with at least MIN_HEAD_PRECISION. The final head is
 refitted on the whole calibration half.
 """
 
@@ -49,7 +52,8 @@ TARGET_PRECISION = 0.92
 PENALTIES = (3.0, 10.0, 30.0, 100.0, 300.0)
 STAT_WEIGHT = 4.0
 FOLDS, REPEATS = 5, 4
-MODES = ("taxonomy", "replace", "max")
+MODES = ("taxonomy", "replace", "max", "gate")
+GATE_KEEP = 0.97  # a gate keeps at least this share of the taxonomy's right answers
 MIN_HEAD_PRECISION = 0.85  # a head below this out-of-fold precision does more harm than good
 
 
@@ -215,13 +219,18 @@ def choose(x: np.ndarray, y: np.ndarray, tax: np.ndarray, other: np.ndarray) -> 
     threshold = pick_threshold(oof, y)
     head = oof >= threshold
     yb = y.astype(bool)
+    right = oof[:, tax & yb]
+    gate = float(np.quantile(right, 1 - GATE_KEEP)) if right.size else threshold
     results = {
         "taxonomy": f_half(tax[None], yb),
         "replace": f_half(head | other[None], yb),
         "max": f_half(head | tax[None], yb),
+        "gate": f_half((oof >= gate) & tax[None] | other[None], yb),
     }
     allowed = [m for m in MODES if m == "taxonomy" or results[m][1] >= MIN_HEAD_PRECISION]
     mode = max(allowed, key=lambda m: (round(results[m][2], 3), -MODES.index(m)))
+    if mode == "gate":  # the gate sits at the default minimum confidence
+        threshold = gate
     return {"penalty": penalty, "ap": float(ap), "threshold": threshold, "mode": mode,
             "slope": platt_slope(oof, y), "cv": results}  # fmt: skip
 
@@ -239,6 +248,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     vocabulary = json.loads((args.manifest.parent / "words.json").read_text(encoding="utf-8"))
     print(f"{len(photos)} calibration photos; out-of-fold figures ({REPEATS}x{FOLDS}-fold)")
     print(f"{'word':<13}{'pos':>4}  {'taxonomy r/p':>13}  {'head r/p':>10}  {'max r/p':>10}"
+          f"  {'gate r/p':>10}"
           f"  penalty    AP  chosen")  # fmt: skip
     heads = []
     for word in sorted(set(vocabulary) - OTHER_ANALYZERS):

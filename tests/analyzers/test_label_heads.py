@@ -73,6 +73,17 @@ def test_replace_drops_the_taxonomy_label_and_max_keeps_the_stronger() -> None:
     assert [x.name for x in below] == ["Church"]
 
 
+def test_a_gate_keeps_the_taxonomy_label_only_where_the_head_allows_it() -> None:
+    tax = load_taxonomy()
+    found = [LabelFinding("Sky", 80.0), LabelFinding("Church", 60.0)]
+    shut = apply_heads(found, np.array([DEFAULT_MIN - 1]), heads_of("gate"), tax, floor=1.0)
+    assert [x.name for x in shut] == ["Church"]
+    open_ = apply_heads(found, np.array([DEFAULT_MIN + 1]), heads_of("gate"), tax, floor=1.0)
+    assert {x.name: x.confidence for x in open_} == {"Sky": 80.0, "Church": 60.0}
+    nothing = apply_heads(found[1:], np.array([99.0]), heads_of("gate"), tax, floor=1.0)
+    assert [x.name for x in nothing] == ["Church"]  # a gate adds no label of its own
+
+
 def test_heads_fitted_on_other_statistics_are_refused() -> None:
     with pytest.raises(ValueError, match="other image statistics"):
         Heads.from_dict({"stats": ["brightness"], "heads": []})
@@ -83,7 +94,7 @@ def test_the_shipped_heads_name_everyday_labels() -> None:
     assert {"Outdoors", "Sky"} <= set(heads.names)
     assert set(heads.names) <= set(tax.labels)
     assert heads.weights.shape == (1280 + len(STAT_NAMES), len(heads.names))
-    assert set(heads.modes) <= {"replace", "max"}
+    assert set(heads.modes) <= {"replace", "max", "gate"}
 
 
 @pytest.mark.model

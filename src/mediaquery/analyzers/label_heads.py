@@ -6,9 +6,10 @@ the classifier's pooled 1280-d features carry them.  ``data/label_heads.json`` (
 small logistic-regression head per word: weights over those features and a few image
 statistics (how green, how dark, how much smooth blue or grey at the top), and a slope that
 maps its score to a confidence, so that the head's threshold for 90 % cross-validated
-precision sits at the default minimum confidence (25).  A head either replaces the
-taxonomy's label of that name or adds to it (the stronger wins), whichever scored better
-in cross-validation.  Costs one small matrix product per batch.
+precision sits at the default minimum confidence (25).  A head replaces the taxonomy's
+label of that name, adds to it (the stronger wins) or gates it (the taxonomy's label stays
+only where the head does not rule it out), whichever scored best in cross-validation.
+Costs one small matrix product per batch.
 """
 
 from __future__ import annotations
@@ -79,7 +80,9 @@ class Heads:
     """Every head's label name, mode, weights ([D, K]), bias, confidence slope and threshold."""
 
     names: tuple[str, ...]
-    modes: tuple[str, ...]  # "replace" the taxonomy's label or "max" with it
+    # "replace" the taxonomy's label, the "max" of both, or "gate": the taxonomy's label
+    # stays only where the head reaches its threshold (the head adds no label of its own)
+    modes: tuple[str, ...]
     weights: np.ndarray
     bias: np.ndarray
     slope: np.ndarray
@@ -125,6 +128,10 @@ def apply_heads(
     by_name = {lab.name: lab for lab in labels}
     for name, mode, c in zip(heads.names, heads.modes, conf.tolist(), strict=True):
         old = by_name.pop(name, None)
+        if mode == "gate":
+            if old is not None and c >= DEFAULT_MIN:
+                by_name[name] = old
+            continue
         if mode == "max" and old is not None and old.confidence >= c:
             by_name[name] = old
             continue
