@@ -251,6 +251,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
           f"  {'gate r/p':>10}"
           f"  penalty    AP  chosen")  # fmt: skip
     heads = []
+    before: list[tuple[float, float]] = []  # out-of-fold (recall, precision) per word
+    after: list[tuple[float, float]] = []
     for word in sorted(set(vocabulary) - OTHER_ANALYZERS):
         care = np.array([word not in p.maybe for p in photos])
         y = np.array([word in p.words for p in photos])[care].astype(float)
@@ -264,6 +266,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
         print(f"{word:<13}{int(y.sum()):4d}  " + "  ".join(
             f"{100 * cv[m][0]:5.0f}/{100 * cv[m][1]:3.0f}%" for m in MODES)
             + f"  {fit['penalty']:7.0f}  {fit['ap']:.2f}  {fit['mode']}")  # fmt: skip
+        before.append(cv["taxonomy"][:2])
+        after.append(cv[fit["mode"]][:2])
         if fit["mode"] == "taxonomy":
             continue
         coef, bias = design.fold(fit_logistic(x, y, fit["penalty"]))
@@ -283,6 +287,12 @@ def cmd_fit(args: argparse.Namespace) -> int:
         "stats": list(STAT_NAMES),
         "heads": heads,
     }
+    for name, pairs in (("taxonomy alone", before), ("with the heads", after)):
+        r, p = np.array(pairs).T
+        print(
+            f"macro over these {len(pairs)} words, out of fold, {name}: recall "
+            f"{100 * r.mean():.0f} %, precision {100 * p[r > 0].mean():.0f} %"
+        )
     args.out.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out} ({len(heads)} heads)", file=sys.stderr)
     return 0
