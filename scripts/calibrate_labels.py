@@ -212,14 +212,18 @@ def cmd_fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_photo_args(parser: argparse.ArgumentParser) -> None:
+    """The options of a step that runs the model over the calibration photos."""
+    parser.add_argument("--manifest", type=Path, required=True)
+    parser.add_argument("--photos", type=Path, required=True, help="folder the files are in")
+    parser.add_argument("--models", type=Path, default=Path("mediaquery-data/models"))
+    parser.add_argument("--out", type=Path, required=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="command", required=True)
-    probs = sub.add_parser("probs", help="raw class probabilities of the calibration photos")
-    probs.add_argument("--manifest", type=Path, required=True)
-    probs.add_argument("--photos", type=Path, required=True, help="folder the files are in")
-    probs.add_argument("--models", type=Path, default=Path("mediaquery-data/models"))
-    probs.add_argument("--out", type=Path, required=True)
+    add_photo_args(sub.add_parser("probs", help="raw class probabilities of the photos"))
     fit = sub.add_parser("fit", help="fit and write the calibration data file")
     fit.add_argument("--manifest", type=Path, required=True)
     fit.add_argument("--probs", type=Path, required=True)

@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image
 
 from mediaquery.analyzers.base import Analyzer
+from mediaquery.analyzers.label_heads import HEADS_FILE, Heads, apply_heads, image_stats, load_heads
 from mediaquery.analyzers.taxonomy import (
     CALIBRATION_FILE,
     DATA_FILE,
@@ -33,7 +34,7 @@ _build_lock = threading.Lock()
 def _taxonomy_digest() -> str:
     # Part of the analyzer version: a new taxonomy or calibration re-labels media on `reindex`.
     digest = hashlib.sha256()
-    for name in (DATA_FILE, CALIBRATION_FILE):
+    for name in (DATA_FILE, CALIBRATION_FILE, HEADS_FILE):
         digest.update((files("mediaquery.analyzers") / "data" / name).read_bytes())
     return digest.hexdigest()[:8]
 
@@ -56,6 +57,7 @@ class LabelsAnalyzer(Analyzer):
     def _load(self) -> None:
         self.model = _model(self.model_dir.resolve(), self.threads)
         self.taxonomy: Taxonomy = load_taxonomy()
+        self.heads: Heads = load_heads()
 
     def _unload(self) -> None:
         del self.model
@@ -72,12 +74,18 @@ class LabelsAnalyzer(Analyzer):
         if not images:
             return []
         with self.in_use():
-            out = self.model.run({"pixels": np.stack([preprocess(im) for im in images])})
-        return [self._findings(p, f) for p, f in zip(out["probs"], out["features"], strict=True)]
+            pixels = np.stack([preprocess(im) for im in images])
+            out = self.model.run({"pixels": pixels})
+            heads = self.heads.confidences(out["features"], image_stats(pixels))
+        return [
+            self._findings(p, f, h)
+            for p, f, h in zip(out["probs"], out["features"], heads, strict=True)
+        ]
 
     def _analyze(self, image: Image.Image) -> Findings:
-        return self._findings(*self.classify(image))
+        return self.analyze_batch([image])[0]
 
-    def _findings(self, probs: np.ndarray, features: np.ndarray) -> Findings:
+    def _findings(self, probs: np.ndarray, features: np.ndarray, heads: np.ndarray) -> Findings:
         labels = labels_from_probs(probs, self.taxonomy, floor=ANALYZER_FLOOR)
+        labels = apply_heads(labels, heads, self.heads, self.taxonomy, floor=ANALYZER_FLOOR)
         return Findings(self.name, self.version, labels, embedding=features.tolist())

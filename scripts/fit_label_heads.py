@@ -1,0 +1,315 @@
+"""Fit the labels analyzer's scene-word heads on the label evaluation's calibration half.
+
+Writes ``src/mediaquery/analyzers/data/label_heads.json`` (read by
+``mediaquery.analyzers.label_heads``) from the calibration half only, in two steps::
+
+    # 1. embedding, class probabilities and image statistics of each calibration photo
+    python scripts/fit_label_heads.py features --manifest M --photos DIR --out /tmp/f.npz
+    # 2. cross-validate, choose, fit, print the tables, write the data file
+    python scripts/fit_label_heads.py fit --manifest M --features /tmp/f.npz
+
+What is fitted, per word that names a taxonomy label and has at least MIN_POSITIVES
+positive photos: an L2-regularised
+logistic regression on the standardised 1280-d embedding plus the image statistics
+(upweighted by STAT_WEIGHT, so the penalty bites them less). Repeated stratified k-fold
+cross-validation within the calibration half gives every photo out-of-fold scores; they
+choose the penalty (best mean average precision), the threshold (the lowest score whose
+out-of-fold precision reaches TARGET_PRECISION) and the confidence slope (Platt scaling),
+and compare four ways to answer the word: the taxonomy's label alone, the head alone
+("replace"), the stronger of both ("max"), or the taxonomy's label only where the head
+does not rule it out ("gate": a low threshold that keeps GATE_KEEP of the taxonomy's right
+answers, against abstract labels such as Animal summed from unrelated classes). A head
+ships only when it beats the taxonomy out of fold (F-score weighting precision twice as
+much as recall) with at least MIN_HEAD_PRECISION. The final head is
+refitted on the whole calibration half.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from calibrate_labels import (  # noqa: E402
+    OTHER_ANALYZERS,
+    add_photo_args,
+    calibration_half,
+    read_manifest,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "src/mediaquery/analyzers/data/label_heads.json"
+DEFAULT_MIN = 25.0
+MIN_POSITIVES = 3
+TARGET_PRECISION = 0.92
+PENALTIES = (3.0, 10.0, 30.0, 100.0, 300.0)
+STAT_WEIGHT = 4.0
+FOLDS, REPEATS = 5, 4
+MODES = ("taxonomy", "replace", "max", "gate")
+GATE_KEEP = 0.97  # a gate keeps at least this share of the taxonomy's right answers
+MIN_HEAD_PRECISION = 0.85  # a head below this out-of-fold precision does more harm than good
+
+
+def cmd_features(args: argparse.Namespace) -> int:
+    from mediaquery.analyzers.imagenet import _model
+    from mediaquery.analyzers.label_heads import image_stats
+    from mediaquery.decode import decode_image
+    from mediaquery.runtime.efficientnet import RESIZE_SHORTER, preprocess
+
+    model = _model(args.models.resolve(), 2)
+    keys, probs, feats, stats = [], [], [], []
+    for photo in calibration_half(read_manifest(args.manifest)):
+        decoded = decode_image(args.photos / photo.file, 10**9, RESIZE_SHORTER)
+        pixels = preprocess(decoded.image)[None]
+        out = model.run({"pixels": pixels})
+        keys.append(photo.key)
+        probs.append(out["probs"][0])
+        feats.append(out["features"][0])
+        stats.append(image_stats(pixels)[0])
+    np.savez_compressed(args.out, keys=np.array(keys), probs=np.array(probs),
+                        features=np.array(feats), stats=np.array(stats))  # fmt: skip
+    print(f"wrote {args.out} ({len(keys)} photos)", file=sys.stderr)
+    return 0
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, penalty: float, iters: int = 50) -> np.ndarray:
+    """L2 logistic regression by Newton steps. The last column of ``x`` is the intercept
+    (a large constant, so the penalty barely touches it)."""
+    w = np.zeros(x.shape[1])
+    for _ in range(iters):
+        p = _sigmoid(x @ w)
+        grad = x.T @ (p - y) + penalty * w
+        hess = (x * (p * (1 - p))[:, None]).T @ x + penalty * np.eye(x.shape[1])
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-7:
+            break
+    return w
+
+
+class Design:
+    """Standardised inputs (statistics upweighted), rotated onto their principal axes.
+
+    An L2 penalty does not care about rotation, and the weights of a penalised fit lie in
+    the span of the photos, so fitting on the n principal coordinates (n photos << 1289
+    inputs) gives the same head as fitting on every input, much faster. The scaling is
+    unsupervised and shared by every fold."""
+
+    INTERCEPT = 10.0
+
+    def __init__(self, raw: np.ndarray, n_stats: int, stat_weight: float) -> None:
+        self.mean = raw.mean(axis=0)
+        self.scale = raw.std(axis=0) + 1e-6
+        self.weight = np.ones(raw.shape[1])
+        self.weight[-n_stats:] = stat_weight
+        _, _, self.axes = np.linalg.svd(self._standard(raw), full_matrices=False)
+
+    def _standard(self, raw: np.ndarray) -> np.ndarray:
+        return (raw - self.mean) / self.scale * self.weight
+
+    def __call__(self, raw: np.ndarray) -> np.ndarray:
+        z = self._standard(raw) @ self.axes.T
+        return np.hstack([z, np.full((len(raw), 1), self.INTERCEPT)])
+
+    def fold(self, w: np.ndarray) -> tuple[np.ndarray, float]:
+        """Weights and bias on the raw inputs."""
+        coef = (self.axes.T @ w[:-1]) * self.weight / self.scale
+        return coef, float(w[-1] * self.INTERCEPT - coef @ self.mean)
+
+
+def out_of_fold(x: np.ndarray, y: np.ndarray, penalty: float) -> np.ndarray:
+    """[REPEATS, n] out-of-fold scores from repeated stratified k-fold."""
+    scores = np.zeros((REPEATS, len(y)))
+    for rep in range(REPEATS):
+        rng = np.random.default_rng(1000 + rep)
+        fold = np.zeros(len(y), dtype=int)
+        for cls in (0, 1):
+            idx = rng.permutation(np.flatnonzero(y == cls))
+            fold[idx] = np.arange(len(idx)) % FOLDS
+        for k in range(FOLDS):
+            train, test = fold != k, fold == k
+            scores[rep, test] = x[test] @ fit_logistic(x[train], y[train], penalty)
+    return scores
+
+
+def average_precision(score: np.ndarray, y: np.ndarray) -> float:
+    order = np.argsort(-score)
+    hits = y[order]
+    precision = np.cumsum(hits) / np.arange(1, len(hits) + 1)
+    return float((precision * hits).sum() / max(hits.sum(), 1))
+
+
+def pick_threshold(scores: np.ndarray, y: np.ndarray) -> float:
+    """The lowest score whose pooled out-of-fold precision reaches TARGET_PRECISION."""
+    s = scores.ravel()
+    t = np.tile(y, scores.shape[0])
+    order = np.argsort(-s)
+    tp = np.cumsum(t[order])
+    precision = tp / np.arange(1, len(s) + 1)
+    ok = np.flatnonzero((precision >= TARGET_PRECISION) & (t[order] == 1))
+    return float(s[order][ok[-1]]) if len(ok) else float(s.max() + 1.0)
+
+
+def platt_slope(scores: np.ndarray, y: np.ndarray) -> float:
+    """Slope of a 1-d logistic fit of the label on the out-of-fold score."""
+    s = scores.ravel()
+    x = np.stack([s, np.ones_like(s)], axis=1)
+    w = fit_logistic(x, np.tile(y, scores.shape[0]).astype(float), 1e-3)
+    return float(max(w[0], 0.05))
+
+
+def f_half(hit: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """Recall, precision and F0.5 of hit decisions (any leading shape, last axis photos)."""
+    tp = (hit & y).sum(axis=-1)
+    ret, pos = hit.sum(axis=-1), y.sum()
+    r = float(np.mean(tp / max(pos, 1)))
+    p = float(np.mean(np.where(ret > 0, tp / np.maximum(ret, 1), 0.0)))
+    return r, p, (1.25 * p * r / (0.25 * p + r) if p + r else 0.0)
+
+
+def word_hits(probs: np.ndarray) -> Callable[[str, str], np.ndarray]:
+    """Per word, whether the taxonomy's labels (no heads; leaving out label ``without``)
+    answer it at DEFAULT_MIN, as the API matches words to label names and aliases."""
+    from mediaquery.analyzers.imagenet import ANALYZER_FLOOR
+    from mediaquery.analyzers.taxonomy import labels_from_probs, load_taxonomy
+    from mediaquery.index.words import candidates, normalise
+
+    tax = load_taxonomy()
+    found = [
+        [(lab.name, {normalise(t) for t in (lab.name, *lab.aliases)})
+         for lab in labels_from_probs(p, tax, floor=ANALYZER_FLOOR)
+         if lab.confidence >= DEFAULT_MIN]
+        for p in probs
+    ]  # fmt: skip
+
+    def hits(word: str, without: str = "") -> np.ndarray:
+        forms = set(candidates(word))
+        return np.array([any(name != without and forms & terms for name, terms in labs)
+                         for labs in found])  # fmt: skip
+
+    return hits
+
+
+def label_name(word: str) -> str | None:
+    """The taxonomy label a word names (a head sets that label's confidence), if any."""
+    from mediaquery.analyzers.taxonomy import load_taxonomy
+
+    lower = {name.casefold(): name for name in load_taxonomy().labels}
+    return lower.get(word)
+
+
+def choose(x: np.ndarray, y: np.ndarray, tax: np.ndarray, other: np.ndarray) -> dict[str, Any]:
+    """Cross-validate one word's head: penalty, threshold, slope and the best mode."""
+    trials = []
+    for penalty in PENALTIES:
+        oof = out_of_fold(x, y, penalty)
+        trials.append((np.mean([average_precision(s, y) for s in oof]), penalty, oof))
+    ap, penalty, oof = max(trials, key=lambda t: t[0])
+    threshold = pick_threshold(oof, y)
+    head = oof >= threshold
+    yb = y.astype(bool)
+    right = oof[:, tax & yb]
+    gate = float(np.quantile(right, 1 - GATE_KEEP)) if right.size else threshold
+    results = {
+        "taxonomy": f_half(tax[None], yb),
+        "replace": f_half(head | other[None], yb),
+        "max": f_half(head | tax[None], yb),
+        "gate": f_half((oof >= gate) & tax[None] | other[None], yb),
+    }
+    allowed = [m for m in MODES if m == "taxonomy" or results[m][1] >= MIN_HEAD_PRECISION]
+    mode = max(allowed, key=lambda m: (round(results[m][2], 3), -MODES.index(m)))
+    if mode == "gate":  # the gate sits at the default minimum confidence
+        threshold = gate
+    return {"penalty": penalty, "ap": float(ap), "threshold": threshold, "mode": mode,
+            "slope": platt_slope(oof, y), "cv": results}  # fmt: skip
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    from mediaquery.analyzers.label_heads import STAT_NAMES
+
+    data = np.load(args.features)
+    order = {str(k): i for i, k in enumerate(data["keys"])}
+    photos = [p for p in calibration_half(read_manifest(args.manifest)) if p.key in order]
+    rows = [order[p.key] for p in photos]
+    raw = np.hstack([data["features"][rows], data["stats"][rows]]).astype(np.float64)
+    n_stats = len(STAT_NAMES)
+    hits = word_hits(data["probs"][rows])
+    vocabulary = json.loads((args.manifest.parent / "words.json").read_text(encoding="utf-8"))
+    print(f"{len(photos)} calibration photos; out-of-fold figures ({REPEATS}x{FOLDS}-fold)")
+    print(f"{'word':<13}{'pos':>4}  {'taxonomy r/p':>13}  {'head r/p':>10}  {'max r/p':>10}"
+          f"  {'gate r/p':>10}"
+          f"  penalty    AP  chosen")  # fmt: skip
+    heads = []
+    before: list[tuple[float, float]] = []  # out-of-fold (recall, precision) per word
+    after: list[tuple[float, float]] = []
+    for word in sorted(set(vocabulary) - OTHER_ANALYZERS):
+        care = np.array([word not in p.maybe for p in photos])
+        y = np.array([word in p.words for p in photos])[care].astype(float)
+        label = label_name(word)
+        if y.sum() < MIN_POSITIVES or label is None:
+            continue
+        design = Design(raw[care], n_stats, args.stat_weight)
+        x = design(raw[care])
+        fit = choose(x, y, hits(word)[care], hits(word, label)[care])
+        cv = fit["cv"]
+        print(f"{word:<13}{int(y.sum()):4d}  " + "  ".join(
+            f"{100 * cv[m][0]:5.0f}/{100 * cv[m][1]:3.0f}%" for m in MODES)
+            + f"  {fit['penalty']:7.0f}  {fit['ap']:.2f}  {fit['mode']}")  # fmt: skip
+        before.append(cv["taxonomy"][:2])
+        after.append(cv[fit["mode"]][:2])
+        if fit["mode"] == "taxonomy":
+            continue
+        coef, bias = design.fold(fit_logistic(x, y, fit["penalty"]))
+        weights = coef.astype("<f4")
+        heads.append({
+            "word": word, "label": label, "mode": fit["mode"],
+            "weights": base64.b64encode(weights.tobytes()).decode("ascii"),
+            "bias": round(bias, 6), "slope": round(fit["slope"], 6),
+            "threshold": round(fit["threshold"], 6), "penalty": fit["penalty"],
+            "cv_recall": round(fit["cv"][fit["mode"]][0], 3),
+            "cv_precision": round(fit["cv"][fit["mode"]][1], 3),
+            "positives": int(y.sum()),
+        })  # fmt: skip
+    out = {
+        "source": f"scripts/fit_label_heads.py on {len(photos)} calibration-half photos of "
+        f"{args.manifest.name}",
+        "stats": list(STAT_NAMES),
+        "heads": heads,
+    }
+    for name, pairs in (("taxonomy alone", before), ("with the heads", after)):
+        r, p = np.array(pairs).T
+        print(
+            f"macro over these {len(pairs)} words, out of fold, {name}: recall "
+            f"{100 * r.mean():.0f} %, precision {100 * p[r > 0].mean():.0f} %"
+        )
+    args.out.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {args.out} ({len(heads)} heads)", file=sys.stderr)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+    add_photo_args(sub.add_parser("features", help="embeddings and statistics of the photos"))
+    fit = sub.add_parser("fit", help="cross-validate, fit and write the heads data file")
+    fit.add_argument("--manifest", type=Path, required=True)
+    fit.add_argument("--features", type=Path, required=True)
+    fit.add_argument("--out", type=Path, default=OUT)
+    fit.add_argument("--stat-weight", type=float, default=STAT_WEIGHT)
+    args = ap.parse_args(argv)
+    return cmd_features(args) if args.command == "features" else cmd_fit(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,148 @@
+"""Scene words an ImageNet classifier has no class for, read off its image embedding.
+
+ImageNet-1k names objects; "outdoors", "sky", "tree" or "building" are no class of it, yet
+the classifier's pooled 1280-d features carry them.  ``data/label_heads.json`` (fitted by
+``scripts/fit_label_heads.py`` on the label evaluation's calibration half only) holds one
+small logistic-regression head per word: weights over those features and a few image
+statistics (how green, how dark, how much smooth blue or grey at the top), and a slope that
+maps its score to a confidence, so that the head's threshold for 90 % cross-validated
+precision sits at the default minimum confidence (25).  A head replaces the taxonomy's
+label of that name, adds to it (the stronger wins) or gates it (the taxonomy's label stays
+only where the head does not rule it out), whichever scored best in cross-validation.
+Costs one small matrix product per batch.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from mediaquery.analyzers.taxonomy import Taxonomy
+from mediaquery.domain import LabelFinding
+
+HEADS_FILE = "label_heads.json"
+# Names of image_stats' columns, in order (the heads file records the ones it was fitted on).
+STAT_NAMES = (
+    "brightness",
+    "dark",
+    "saturation",
+    "green",
+    "top_blue",
+    "top_smooth",
+    "top_bright_grey",
+    "white",
+    "warm",
+)
+DEFAULT_MIN = 25.0
+
+
+def image_stats(pixels: np.ndarray) -> np.ndarray:
+    """Colour statistics of preprocessed images ([N,3,H,W], (x - 127) / 128) -> [N, 9]."""
+    rgb = np.clip(pixels * 128.0 + 127.0, 0.0, 255.0) / 255.0
+    r, g, b = rgb[:, 0], rgb[:, 1], rgb[:, 2]
+    value = rgb.max(axis=1)
+    spread = value - rgb.min(axis=1)
+    sat = np.where(value > 0, spread / np.maximum(value, 1e-6), 0.0)
+    height = rgb.shape[2]
+    top = slice(0, height // 3)
+    tr, tg, tb, tv, ts = r[:, top], g[:, top], b[:, top], value[:, top], sat[:, top]
+    # Sky is smooth: little difference between neighbouring pixels of the top third.
+    grad = np.abs(np.diff(rgb[:, :, top], axis=3)).mean(axis=1)
+    blue = (tb > tr + 0.04) & (tb >= tg) & (tv > 0.35)
+    grey = (ts < 0.15) & (tv > 0.6)
+    stats = [
+        value.mean(axis=(1, 2)),
+        (value < 0.2).mean(axis=(1, 2)),
+        sat.mean(axis=(1, 2)),
+        ((2 * g - r - b) > 0.1).mean(axis=(1, 2)),
+        blue.mean(axis=(1, 2)),
+        (grad < 0.02).mean(axis=(1, 2)),
+        grey.mean(axis=(1, 2)),
+        ((value > 0.8) & (sat < 0.12)).mean(axis=(1, 2)),
+        ((r > g) & (g > b) & (sat > 0.3)).mean(axis=(1, 2)),
+    ]
+    return np.stack(stats, axis=1).astype(np.float32)
+
+
+def head_inputs(features: np.ndarray, stats: np.ndarray) -> np.ndarray:
+    """What a head reads: the embedding and the image statistics, side by side."""
+    return np.concatenate([features, stats], axis=1).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Heads:
+    """Every head's label name, mode, weights ([D, K]), bias, confidence slope and threshold."""
+
+    names: tuple[str, ...]
+    # "replace" the taxonomy's label, the "max" of both, or "gate": the taxonomy's label
+    # stays only where the head reaches its threshold (the head adds no label of its own)
+    modes: tuple[str, ...]
+    weights: np.ndarray
+    bias: np.ndarray
+    slope: np.ndarray
+    threshold: np.ndarray
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Heads:
+        """Build from the shape ``scripts/fit_label_heads.py`` writes."""
+        if tuple(data["stats"]) != STAT_NAMES:
+            raise ValueError("label heads were fitted on other image statistics")
+        heads = data["heads"]
+        weights = [np.frombuffer(base64.b64decode(h["weights"]), dtype="<f4") for h in heads]
+        return cls(
+            names=tuple(h["label"] for h in heads),
+            modes=tuple(h["mode"] for h in heads),
+            weights=np.stack(weights, axis=1) if heads else np.zeros((0, 0), np.float32),
+            bias=np.array([h["bias"] for h in heads], dtype=np.float32),
+            slope=np.array([h["slope"] for h in heads], dtype=np.float32),
+            threshold=np.array([h["threshold"] for h in heads], dtype=np.float32),
+        )
+
+    def confidences(self, features: np.ndarray, stats: np.ndarray) -> np.ndarray:
+        """[N, K] confidences (0-100): DEFAULT_MIN exactly at each head's threshold."""
+        if not self.names:
+            return np.zeros((len(features), 0), np.float32)
+        x = head_inputs(features, stats)
+        score = x @ self.weights + self.bias
+        logit = self.slope * (score - self.threshold) + np.log(DEFAULT_MIN / (100 - DEFAULT_MIN))
+        return (100.0 / (1.0 + np.exp(-np.clip(logit, -30, 30)))).astype(np.float32)
+
+
+@cache
+def load_heads() -> Heads:
+    """The shipped heads (parsed once per process)."""
+    text = resources.files("mediaquery.analyzers").joinpath("data", HEADS_FILE)
+    return Heads.from_dict(json.loads(text.read_text(encoding="utf-8")))
+
+
+def apply_heads(
+    labels: list[LabelFinding], conf: np.ndarray, heads: Heads, taxonomy: Taxonomy, floor: float
+) -> list[LabelFinding]:
+    """The taxonomy's labels of one image with its head confidences merged in."""
+    by_name = {lab.name: lab for lab in labels}
+    for name, mode, c in zip(heads.names, heads.modes, conf.tolist(), strict=True):
+        old = by_name.pop(name, None)
+        if mode == "gate":
+            if old is not None and c >= DEFAULT_MIN:
+                by_name[name] = old
+            continue
+        if mode == "max" and old is not None and old.confidence >= c:
+            by_name[name] = old
+            continue
+        if c < floor:
+            continue
+        j = taxonomy.index.get(name)
+        by_name[name] = LabelFinding(
+            name=name,
+            confidence=float(c),
+            parents=taxonomy.parents[j] if j is not None else (),
+            aliases=taxonomy.aliases[j] if j is not None else (),
+            category=taxonomy.categories[j] if j is not None else "Place",
+        )
+    return sorted(by_name.values(), key=lambda lab: -lab.confidence)

@@ -1,0 +1,112 @@
+"""Scene-word heads on the classifier's embedding (data/label_heads.json) and image statistics."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mediaquery.analyzers.imagenet import LabelsAnalyzer
+from mediaquery.analyzers.label_heads import (
+    DEFAULT_MIN,
+    STAT_NAMES,
+    Heads,
+    apply_heads,
+    image_stats,
+    load_heads,
+)
+from mediaquery.analyzers.taxonomy import load_taxonomy
+from mediaquery.domain import LabelFinding
+from mediaquery.runtime.efficientnet import preprocess
+
+
+def stats_of(array: np.ndarray) -> dict[str, float]:
+    pixels = preprocess(Image.fromarray(array.astype(np.uint8)))[None]
+    return dict(zip(STAT_NAMES, image_stats(pixels)[0].tolist(), strict=True))
+
+
+def test_image_statistics_tell_sky_grass_snow_and_night_apart() -> None:
+    scene = np.zeros((300, 400, 3))
+    scene[:100] = (110, 160, 230)  # clear blue sky over
+    scene[100:] = (60, 150, 40)  # a lawn
+    sky_grass = stats_of(scene)
+    assert sky_grass["top_blue"] > 0.9 and sky_grass["top_smooth"] > 0.9
+    assert 0.5 < sky_grass["green"] < 0.8
+    snow = stats_of(np.full((300, 400, 3), 240.0))
+    assert snow["white"] > 0.9 and snow["top_blue"] == 0 and snow["green"] == 0
+    night = stats_of(np.full((300, 400, 3), 15.0))
+    assert night["dark"] > 0.9 and night["brightness"] < 0.1
+
+
+def heads_of(mode: str, threshold: float = 1.0) -> Heads:
+    weights = np.zeros(1280 + len(STAT_NAMES), dtype="<f4")
+    weights[0] = 1.0  # the score is the first embedding feature
+    head: dict[str, Any] = {"label": "Sky", "mode": mode, "bias": 0.0, "slope": 2.0,
+                            "threshold": threshold,
+                            "weights": base64.b64encode(weights.tobytes()).decode()}  # fmt: skip
+    return Heads.from_dict({"stats": list(STAT_NAMES), "heads": [head]})
+
+
+def test_a_head_is_at_the_default_minimum_confidence_exactly_at_its_threshold() -> None:
+    features = np.zeros((3, 1280), np.float32)
+    features[:, 0] = (0.0, 1.0, 3.0)
+    conf = heads_of("replace").confidences(features, np.zeros((3, len(STAT_NAMES))))[:, 0]
+    assert conf[0] < DEFAULT_MIN < conf[2]
+    assert conf[1] == pytest.approx(DEFAULT_MIN, abs=1e-3)
+
+
+def test_replace_drops_the_taxonomy_label_and_max_keeps_the_stronger() -> None:
+    tax = load_taxonomy()
+    found = [LabelFinding("Sky", 80.0), LabelFinding("Church", 60.0)]
+    replaced = apply_heads(found, np.array([10.0]), heads_of("replace"), tax, floor=1.0)
+    assert {x.name: x.confidence for x in replaced} == {"Sky": 10.0, "Church": 60.0}
+    kept = apply_heads(found, np.array([10.0]), heads_of("max"), tax, floor=1.0)
+    assert {x.name: x.confidence for x in kept} == {"Sky": 80.0, "Church": 60.0}
+    raised = apply_heads(found, np.array([95.0]), heads_of("max"), tax, floor=1.0)
+    assert [x.name for x in raised] == ["Sky", "Church"]
+    assert raised[0].parents == tax.parents[tax.index["Sky"]]  # the taxonomy's parents
+    below = apply_heads(found, np.array([0.5]), heads_of("replace"), tax, floor=1.0)
+    assert [x.name for x in below] == ["Church"]
+
+
+def test_a_gate_keeps_the_taxonomy_label_only_where_the_head_allows_it() -> None:
+    tax = load_taxonomy()
+    found = [LabelFinding("Sky", 80.0), LabelFinding("Church", 60.0)]
+    shut = apply_heads(found, np.array([DEFAULT_MIN - 1]), heads_of("gate"), tax, floor=1.0)
+    assert [x.name for x in shut] == ["Church"]
+    open_ = apply_heads(found, np.array([DEFAULT_MIN + 1]), heads_of("gate"), tax, floor=1.0)
+    assert {x.name: x.confidence for x in open_} == {"Sky": 80.0, "Church": 60.0}
+    nothing = apply_heads(found[1:], np.array([99.0]), heads_of("gate"), tax, floor=1.0)
+    assert [x.name for x in nothing] == ["Church"]  # a gate adds no label of its own
+
+
+def test_heads_fitted_on_other_statistics_are_refused() -> None:
+    with pytest.raises(ValueError, match="other image statistics"):
+        Heads.from_dict({"stats": ["brightness"], "heads": []})
+
+
+def test_the_shipped_heads_name_everyday_labels() -> None:
+    heads, tax = load_heads(), load_taxonomy()
+    assert {"Outdoors", "Sky"} <= set(heads.names)
+    assert set(heads.names) <= set(tax.labels)
+    assert heads.weights.shape == (1280 + len(STAT_NAMES), len(heads.names))
+    assert set(heads.modes) <= {"replace", "max", "gate"}
+
+
+@pytest.mark.model
+def test_a_cat_indoors_is_not_outdoors_and_grass_is_a_plant(model_cache: Path) -> None:
+    from skimage import data
+
+    analyzer = LabelsAnalyzer(model_cache)
+
+    def labels(array: np.ndarray) -> set[str]:
+        found = analyzer.analyze(Image.fromarray(array).convert("RGB")).labels
+        return {x.name for x in found if x.confidence >= DEFAULT_MIN}
+
+    assert "Outdoors" not in labels(data.chelsea())
+    assert "Sky" not in labels(data.chelsea())
+    assert {"Plant", "Grass"} & labels(data.grass())
