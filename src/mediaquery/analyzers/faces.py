@@ -55,9 +55,11 @@ class FacesAnalyzer(Analyzer):
         w, h = image.size
         kept = [(b, s) for b, s in found if min(b.width * w, b.height * h) >= MIN_FACE_PX]
         kept = sorted(kept, key=lambda f: -f[1])[:MAX_FACES]
-        vectors = self._encoder.encode(
-            np.asarray(image.convert("RGB")), [_pixels(b, w, h) for b, _ in kept]
-        )
+        crops = []
+        for b, _ in kept:  # only the pixels around each face: no copy of the whole photo
+            region, box = dlib_faces.crop_around(w, h, _pixels(b, w, h))
+            crops.append((np.asarray(image.crop(region).convert("RGB")), box))
+        vectors = self._encoder.encode_crops(crops)
         faces = [
             {"box": asdict(b), "score": round(s, 4), "embedding": [float(x) for x in v]}
             for (b, s), v in zip(kept, vectors, strict=True)
