@@ -151,12 +151,10 @@ def test_recluster_keeps_names_then_merge_delete_and_forget(
     indexed: tuple[TestClient, FastAPI],
 ) -> None:
     client, app = indexed
-    from mediaquery.index.db import write_tx
-    from mediaquery.people.cluster import recluster
+    from mediaquery.people.recluster import recluster
 
     client.patch(f"/v1/people/{_who(client)['obama']}", json={"name": "Barack"})
-    with write_tx(app.state.ctx.engine) as conn:
-        assert recluster(conn) == 2
+    assert recluster(app.state.ctx.engine, batch=3) == 2  # several short write transactions
     who = _who(client)
     assert client.get(f"/v1/people/{who['obama']}").json()["name"] == "Barack"
 

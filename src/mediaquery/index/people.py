@@ -312,13 +312,6 @@ def assignments(conn: Connection) -> dict[int, tuple[int, str | None, bool]]:
     return {int(r.id): (int(r.pid), r.name, bool(r.hidden)) for r in rows}
 
 
-def forget_people_only(conn: Connection) -> None:
-    """Delete every person but keep the faces (they wait to be grouped again)."""
-    conn.execute(update(faces).values(person_id=None))
-    conn.execute(delete(people))
-    _bump(conn)
-
-
 def person_condition(value: str) -> ColumnElement[bool]:
     """Media showing the person a `person=` value names (an id, or a name in any case)."""
     value = value.strip()
