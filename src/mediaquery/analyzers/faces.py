@@ -35,6 +35,7 @@ class FacesAnalyzer(Analyzer):
     version: ClassVar[str] = "dlib-resnet-v1.5pt.1"
     # Faces keep enough pixels for 150 px chips; a 4000x3000 JPEG still decodes at 1/4 scale.
     min_side: ClassVar[int | None] = 600
+    per_shot: ClassVar[bool] = True  # in videos: once per shot, after `people` found the faces
 
     def __init__(self, model_dir: Path, threads: int = 1) -> None:
         super().__init__(model_dir, threads)

@@ -312,13 +312,18 @@ def assignments(conn: Connection) -> dict[int, tuple[int, str | None, bool]]:
     return {int(r.id): (int(r.pid), r.name, bool(r.hidden)) for r in rows}
 
 
-def person_condition(value: str) -> ColumnElement[bool]:
-    """Media showing the person a `person=` value names (an id, or a name in any case)."""
+def named_by(value: str) -> ColumnElement[bool]:
+    """The people a `person=` value names (an id, or a name in any case)."""
     value = value.strip()
     named = [people.c.name_key == value.casefold()]
     if value.isdigit() and len(value) < 19:
         named.append(people.c.id == int(value))
+    return or_(*named)
+
+
+def person_condition(value: str) -> ColumnElement[bool]:
+    """Media showing the person a `person=` value names (an id, or a name in any case)."""
     return exists().where(
         faces.c.media_id == media.c.id,
-        faces.c.person_id.in_(select(people.c.id).where(or_(*named))),
+        faces.c.person_id.in_(select(people.c.id).where(named_by(value))),
     )

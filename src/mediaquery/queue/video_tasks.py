@@ -16,18 +16,21 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from mediaquery.analyzers.faces import FacesAnalyzer
 from mediaquery.analyzers.registry import ready
 from mediaquery.context import Context
 from mediaquery.domain import MediaType, Status
 from mediaquery.errors import AnalysisError, NotFound
 from mediaquery.index import repo
 from mediaquery.index.db import write_tx
+from mediaquery.index.faces import replace_faces
 from mediaquery.index.metadata import save_metadata
 from mediaquery.index.tables import jobs as jobs_table
 from mediaquery.index.tables import media, video_chunks
 from mediaquery.index.video import save_video
 from mediaquery.metadata.extract import extract
 from mediaquery.notify import events
+from mediaquery.people.cluster import assign as assign_faces
 from mediaquery.queue import jobs, stored_video
 from mediaquery.queue.jobs import Job
 from mediaquery.queue.tasks import record_failure
@@ -176,6 +179,8 @@ def _fan_in(ctx: Context, conn: Connection, job: Job) -> None:
     )
     provenance = [(a.name, a.version) for a in ready(ctx.analyzers)]
     labels = save_video(conn, row, merged, provenance, floor=ctx.settings.labels.floor)
+    if any(name == FacesAnalyzer.name for name, _ in provenance):  # a shot's faces join people
+        assign_faces(conn, replace_faces(conn, row.id, FacesAnalyzer.name, merged.faces))
     events.emit(conn, events.MEDIA_DONE, row.name, status="done", etag=row.etag,
                 labels=labels, analyzers=[n for n, _ in provenance])  # fmt: skip
 
@@ -235,4 +240,5 @@ def result_from_json(data: dict[str, Any]) -> Any:
         text=data["text"], shots=data["shots"], frames_analyzed=data["frames_analyzed"],
         stats=VideoStats(**data["stats"]), edges=(edges[0], edges[1]) if edges else None,
         embeddings=data.get("embeddings") or {},  # checkpoints older than video embeddings
+        faces=data.get("faces") or [],  # and than faces in videos
     )  # fmt: skip
