@@ -14,6 +14,7 @@ grouped faces that no new person takes wait, as new unmatched faces do.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ class _Group:
 
 def recluster(engine: Engine, batch: int = BATCH) -> int:
     """Group every face afresh (see the module docstring); returns how many people now."""
+    started = time.time()  # people created since are new, even where SQLite reuses an old id
     with engine.connect() as conn:
         ids, vectors = faces_index.all_faces(conn)
         old = people_index.assignments(conn)  # face id -> (person id, name, hidden)
@@ -54,11 +56,11 @@ def recluster(engine: Engine, batch: int = BATCH) -> int:
     loose = [f for f in ids if f not in grouped]
     for i in range(0, len(loose), batch):
         with write_tx(engine) as conn:
-            _release_from(conn, loose[i : i + batch], old_people)
+            _release_from(conn, loose[i : i + batch], old_people, started)
     with write_tx(engine) as conn:
         for g in groups:
             if g.heir_of is not None and g.person is not None:
-                _merge_leftover(conn, g.person, g.heir_of)
+                _merge_leftover(conn, g.person, g.heir_of, started)
         return int(conn.execute(select(func.count()).select_from(people)).scalar_one())
 
 
@@ -129,17 +131,25 @@ def _existing(conn: Connection, face_ids: list[int]) -> set[int]:
     return found
 
 
-def _release_from(conn: Connection, face_ids: list[int], old_people: set[int]) -> None:
+def _release_from(
+    conn: Connection, face_ids: list[int], old_people: set[int], started: float
+) -> None:
     """Faces no new person took leave their old person (and then wait)."""
     held = []
     for i in range(0, len(face_ids), CHUNK):
-        q = select(faces.c.id, faces.c.person_id).where(faces.c.id.in_(face_ids[i : i + CHUNK]))
+        q = (
+            select(faces.c.id, faces.c.person_id)
+            .join(people, people.c.id == faces.c.person_id)
+            .where(faces.c.id.in_(face_ids[i : i + CHUNK]), people.c.created_at < started)
+        )
         held += [int(r.id) for r in conn.execute(q) if r.person_id in old_people]
     people_index.release_faces(conn, held)
 
 
-def _merge_leftover(conn: Connection, heir: int, old_pid: int) -> None:
+def _merge_leftover(conn: Connection, heir: int, old_pid: int, started: float) -> None:
     """Faces that joined the old person during the recluster move into its heir."""
-    exists = conn.execute(select(people.c.id).where(people.c.id == old_pid)).first()
+    exists = conn.execute(
+        select(people.c.id).where(people.c.id == old_pid, people.c.created_at < started)
+    ).first()
     if exists is not None and conn.execute(select(people.c.id).where(people.c.id == heir)).first():
         people_index.merge(conn, heir, [old_pid])
