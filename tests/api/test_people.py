@@ -7,6 +7,7 @@ Photos: tests/mq_faces.py (five real photos of one person, one of another plus v
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -147,22 +148,50 @@ def test_people_paging_and_unknown_people(indexed: tuple[TestClient, FastAPI]) -
     assert r.status_code == 400 and "message" in r.json()
 
 
+def test_a_video_answers_person_with_when_they_are_seen(
+    indexed: tuple[TestClient, FastAPI], tmp_path: Path
+) -> None:
+    from mq_clips import SIZE, encode, photo
+
+    client, app = indexed
+    face = Image.open(PHOTOS / NEVER_INGESTED).convert("RGB")
+    face = face.resize((face.width * SIZE[1] // face.height, SIZE[1]))
+    card = Image.new("RGB", SIZE, (40, 60, 90))
+    card.paste(face, ((SIZE[0] - face.width) // 2, 0))
+    coffee = photo("coffee")
+    clip = encode(tmp_path / "clip.mp4", [coffee] * 30 + [card] * 30 + [coffee] * 30)
+    r = client.put("/v1/media/clips/visit.mp4", content=clip.read_bytes())
+    assert r.status_code == 201, r.text
+    Worker(app.state.ctx).run(burst=True)
+    obama = _who(client)["obama"]
+    faces = client.get("/v1/media/clips/visit.mp4").json()["faces"]
+    seen = [f for f in faces if f["person"] and f["person"]["id"] == obama]
+    assert seen and all(2000 <= f["start_ms"] <= 4000 < f["end_ms"] <= 7000 for f in seen)
+    items = client.get("/v1/media", params={"person": str(obama), "type": "video"}).json()
+    assert [x["name"] for x in items["items"]] == ["clips/visit.mp4"]
+    spans = items["items"][0]["person_segments"]
+    assert [s["person"]["id"] for s in spans] == [obama]
+    assert 2000 <= spans[0]["start_ms"] <= 4000 < spans[0]["end_ms"] <= 7000
+    biden = client.get("/v1/media", params={"person": str(_who(client)["biden"])}).json()
+    assert "clips/visit.mp4" not in {x["name"] for x in biden["items"]}
+    photos = client.get("/v1/media", params={"person": str(obama), "type": "image"}).json()
+    assert all(x.get("person_segments") is None for x in photos["items"])
+
+
 def test_recluster_keeps_names_then_merge_delete_and_forget(
     indexed: tuple[TestClient, FastAPI],
 ) -> None:
     client, app = indexed
-    from mediaquery.index.db import write_tx
-    from mediaquery.people.cluster import recluster
+    from mediaquery.people.recluster import recluster
 
     client.patch(f"/v1/people/{_who(client)['obama']}", json={"name": "Barack"})
-    with write_tx(app.state.ctx.engine) as conn:
-        assert recluster(conn) == 2
+    assert recluster(app.state.ctx.engine, batch=3) == 2  # several short write transactions
     who = _who(client)
     assert client.get(f"/v1/people/{who['obama']}").json()["name"] == "Barack"
 
     # A wrong face moves out; the person keeps the rest.
     detail = client.get(f"/v1/people/{who['obama']}").json()
-    face = detail["face_list"][0]
+    face = next(f for f in detail["face_list"] if f["media"] in OBAMA)
     r = client.delete(f"/v1/people/{who['obama']}/faces/{face['id']}")
     assert r.status_code == 204
     after = client.get(f"/v1/people/{who['obama']}").json()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import pytest
 from sqlalchemy import func, select
 
 from mediaquery.config import Settings
@@ -84,3 +85,59 @@ def test_a_process_never_uses_a_person_another_process_deleted(
     assert list(counts) == [ids[0]] and counts[ids[0]] == 4
     one.close()
     two.close()
+
+
+def test_recluster_leaves_the_index_writable_and_names_survive(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mediaquery.people import recluster as recluster_module
+
+    ctx = open_context(settings)
+    for i in range(5):
+        _analyse(ctx.engine, f"a{i}.jpg", [_face(0)])
+        _analyse(ctx.engine, f"b{i}.jpg", [_face(1)])
+    alice_id = _person_of_engine(ctx.engine, "a0.jpg")
+    assert sorted(_counts(ctx.engine).values()) == [5, 5]
+    with write_tx(ctx.engine) as conn:
+        people_index.set_attributes(conn, alice_id, name="Alice")
+    grouping, transactions = recluster_module.cluster, []
+
+    def grouping_while_others_write(vectors: np.ndarray) -> list[int]:
+        # A worker stores a new face, a user renames, a photo is deleted: none of them waits
+        # for the recluster (on SQLite a held write lock would make these fail).
+        _analyse(ctx.engine, "a-new.jpg", [_face(0)])
+        with write_tx(ctx.engine) as conn:
+            people_index.set_attributes(conn, alice_id, name="Alice B")
+            repo.delete_media(conn, "b0.jpg")
+        return grouping(vectors)
+
+    def counted(engine, **kw):  # noqa: ANN001, ANN003, ANN202
+        transactions.append(1)
+        return write_tx(engine, **kw)
+
+    monkeypatch.setattr(recluster_module, "cluster", grouping_while_others_write)
+    monkeypatch.setattr(recluster_module, "write_tx", counted)
+    assert recluster_module.recluster(ctx.engine, batch=3) == 2
+    assert len(transactions) >= 3  # one per group at batch=3, then the leftovers
+    assert sorted(_counts(ctx.engine).values()) == [4, 6]  # b0 gone, a-new joined
+    heir = _person_of_engine(ctx.engine, "a-new.jpg")
+    assert heir == _person_of_engine(ctx.engine, "a0.jpg") != alice_id
+    with ctx.engine.connect() as conn:
+        assert people_index.get(conn, heir)["name"] == "Alice B"  # the rename made meanwhile
+    ctx.close()
+
+
+def _person_of(conn, media: str) -> int:  # noqa: ANN001
+    from mediaquery.index.tables import media as media_table
+
+    q = (
+        select(faces.c.person_id)
+        .join(media_table, media_table.c.id == faces.c.media_id)
+        .where(media_table.c.name == media)
+    )
+    return int(conn.execute(q).scalar_one())
+
+
+def _person_of_engine(engine, media: str) -> int:  # noqa: ANN001
+    with engine.connect() as conn:
+        return _person_of(conn, media)

@@ -35,6 +35,7 @@ class FacesAnalyzer(Analyzer):
     version: ClassVar[str] = "dlib-resnet-v1.5pt.1"
     # Faces keep enough pixels for 150 px chips; a 4000x3000 JPEG still decodes at 1/4 scale.
     min_side: ClassVar[int | None] = 600
+    per_shot: ClassVar[bool] = True  # in videos: once per shot, after `people` found the faces
 
     def __init__(self, model_dir: Path, threads: int = 1) -> None:
         super().__init__(model_dir, threads)
@@ -59,9 +60,11 @@ class FacesAnalyzer(Analyzer):
         w, h = image.size
         kept = [(b, s) for b, s in found if min(b.width * w, b.height * h) >= MIN_FACE_PX]
         kept = sorted(kept, key=lambda f: -f[1])[:MAX_FACES]
-        vectors = self._encoder.encode(
-            np.asarray(image.convert("RGB")), [_pixels(b, w, h) for b, _ in kept]
-        )
+        crops = []
+        for b, _ in kept:  # only the pixels around each face: no copy of the whole photo
+            region, box = dlib_faces.crop_around(w, h, _pixels(b, w, h))
+            crops.append((np.asarray(image.crop(region).convert("RGB")), box))
+        vectors = self._encoder.encode_crops(crops)
         faces = [
             {"box": asdict(b), "score": round(s, 4), "embedding": [float(x) for x in v]}
             for (b, s), v in zip(kept, vectors, strict=True)

@@ -30,6 +30,12 @@ REC_MODEL = "PP-OCRv6_rec_small.onnx"
 # 960 keeps small print in large photos readable and still meets 4 images/s with every
 # analyzer on 640x480 photos (4.2 measured; 5.2 at 512).
 DET_SIDE = 960
+# The cheap path for photos without text: the detector first sees the image at GATE_SIDE
+# (a quarter of the pixels, ~54 ms instead of ~180), and only when it finds a text region
+# there does the full pass run. On the 295 photos of the label evaluation set it lets 86
+# through and keeps every line of 28 of the 29 photos with text (it drops '川川家训' misread
+# on the Brandenburg Gate); at 400 px it dropped real lines of 4 photos.
+GATE_SIDE = 480
 MAX_SIDE = 2000  # larger images are shrunk to this first (RapidOCR's default bound)
 MIN_SCORE = 0.8  # recogniser score below which a line is mostly noise
 # Round and odd shapes come back as one letter or digit ("8" on a wine glass, "A" on a tower),
@@ -81,7 +87,11 @@ class TextAnalyzer(Analyzer):
     name: ClassVar[str] = "text"
     version: ClassVar[str] = "ppocrv6-small.2"
     per_shot: ClassVar[bool] = True
-    min_side: ClassVar[int | None] = None  # small print needs every pixel
+    # Small print needs pixels, but never more than MAX_SIDE on the long side, which is all
+    # the analyzer reads: a JPEG whose short side reaches twice this decodes at a reduced
+    # scale (DCT scaling, 1/2 or less) that keeps the long side above MAX_SIDE for any
+    # landscape or portrait photo (4:3 or longer), so a 12-megapixel photo decodes at 3 MP.
+    min_side: ClassVar[int | None] = 1500
 
     def _load(self) -> None:
         self.engine = _engine(self.threads)
@@ -119,7 +129,10 @@ class TextAnalyzer(Analyzer):
         if min(pixels.size) < MIN_SIDE_PX:
             return []
         # RapidOCR reads numpy arrays as BGR (OpenCV's order), as its models were trained.
-        result = self.engine(np.ascontiguousarray(np.asarray(pixels)[:, :, ::-1]))
+        bgr = np.ascontiguousarray(np.asarray(pixels)[:, :, ::-1])
+        if not _may_hold_text(self.engine, bgr):
+            return []
+        result = self.engine(bgr)
         if result.txts is None or result.boxes is None:
             return []
         found = []
@@ -134,6 +147,25 @@ class TextAnalyzer(Analyzer):
             {"text": text, "confidence": round(100.0 * score, 2), "box": asdict(box)}
             for text, score, box in _reading_order(found)
         ]
+
+
+def _may_hold_text(engine: Any, bgr: np.ndarray) -> bool:
+    """Whether the detector, on the image shrunk to GATE_SIDE, finds any text region.
+
+    Runs the engine's own detector session and post-processing at the smaller size; if this
+    RapidOCR lays its detector out differently, every image takes the full pass."""
+    from rapidocr.ch_ppocr_det.utils import DetPreProcess
+
+    det = getattr(engine, "text_det", None)
+    if det is None or not hasattr(det, "session") or not hasattr(det, "postprocess_op"):
+        return True
+    if max(bgr.shape[:2]) <= GATE_SIDE:
+        return True  # the full pass costs no more than the gate
+    prepared = DetPreProcess(GATE_SIDE, "max", det.mean, det.std)(bgr)
+    if prepared is None:
+        return True
+    boxes, _ = det.postprocess_op(det.session(prepared), bgr.shape[:2])
+    return len(boxes) > 0
 
 
 def _box(quad: np.ndarray, w: int, h: int) -> Box:

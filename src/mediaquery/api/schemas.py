@@ -104,6 +104,16 @@ class FacePublic(BaseModel):
     box: dict[str, float] = Field(description="left, top, width, height (0-1)")
     confidence: float
     person: FacePersonPublic | None = Field(description="Who it is; null until grouped")
+    start_ms: int | None = Field(None, description="Videos: the shot the face was seen in")
+    end_ms: int | None = None
+
+
+class PersonSegmentPublic(BaseModel):
+    """When a person is seen in a video (touching shots joined)."""
+
+    person: FacePersonPublic
+    start_ms: int
+    end_ms: int
 
 
 class MediaPublic(BaseModel):
@@ -139,6 +149,9 @@ class MediaPublic(BaseModel):
     )
     faces: list[FacePublic] | None = Field(
         None, description="Faces with their person, left to right (single-item reads only)"
+    )
+    person_segments: list[PersonSegmentPublic] | None = Field(
+        None, description="Videos listed with `person=`: when those people are seen"
     )
 
     @classmethod

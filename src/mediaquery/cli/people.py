@@ -15,7 +15,7 @@ from mediaquery.cli.exits import USAGE
 from mediaquery.cli.options import DataDir, open_cli_context
 from mediaquery.index import people as people_index
 from mediaquery.index.db import write_tx
-from mediaquery.people.cluster import recluster as recluster_all
+from mediaquery.people.recluster import recluster as recluster_all
 
 app = typer.Typer(
     help="People: faces grouped by who they are. Face embeddings are biometric data.",
@@ -114,6 +114,13 @@ def forget(
 
 @app.command()
 def recluster(data_dir: DataDir = None) -> None:
-    """Group every face into people afresh; names and hidden flags carry over."""
-    n = _run(data_dir, recluster_all, True)
+    """Group every face into people afresh; names and hidden flags carry over.
+
+    Ingest and naming go on meanwhile: the grouping runs outside any transaction and the
+    new people are written in short batches."""
+    ctx = open_cli_context(data_dir)
+    try:
+        n = recluster_all(ctx.engine)
+    finally:
+        ctx.close()
     out.print(f"{n} people")

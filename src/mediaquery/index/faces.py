@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, insert, or_, select
 
 from mediaquery.index import people as people_index
 from mediaquery.index.people import from_blob, to_blob
@@ -28,7 +28,8 @@ def replace_faces(
             conn.execute(
                 insert(faces)
                 .values(media_id=media_id, analyzer=analyzer, box=face["box"],
-                        score=float(face["score"]), embedding=to_blob(vec), created_at=now)
+                        score=float(face["score"]), embedding=to_blob(vec), created_at=now,
+                        start_ms=face.get("start_ms"), end_ms=face.get("end_ms"))
                 .returning(faces.c.id)
             ).scalar_one()
         )  # fmt: skip
@@ -75,18 +76,53 @@ def all_faces(conn: Connection) -> tuple[list[int], np.ndarray]:
 
 
 def faces_in_media(conn: Connection, media_id: int) -> list[dict[str, Any]]:
-    """The faces of one media item with their person (id and name, or null), left to right."""
+    """The faces of one media item with their person (id and name, or null), left to right;
+    in a video, each also says when (the shot it was seen in), in order of time."""
     rows = conn.execute(
-        select(faces.c.box, faces.c.score, people.c.id.label("pid"), people.c.name)
+        select(
+            faces.c.box,
+            faces.c.score,
+            people.c.id.label("pid"),
+            people.c.name,
+            faces.c.start_ms,
+            faces.c.end_ms,
+        )
         .select_from(faces.outerjoin(people, people.c.id == faces.c.person_id))
         .where(faces.c.media_id == media_id)
     ).all()
     out = [
         {"box": r.box, "confidence": round(100 * r.score, 2),
-         "person": {"id": r.pid, "name": r.name} if r.pid is not None else None}
+         "person": {"id": r.pid, "name": r.name} if r.pid is not None else None,
+         **({"start_ms": r.start_ms, "end_ms": r.end_ms} if r.start_ms is not None else {})}
         for r in rows
     ]  # fmt: skip
-    return sorted(out, key=lambda f: (f["box"]["left"], f["box"]["top"]))
+    return sorted(out, key=lambda f: (f.get("start_ms", 0), f["box"]["left"], f["box"]["top"]))
+
+
+def person_segments(
+    conn: Connection, media_ids: Sequence[int], values: Sequence[str]
+) -> dict[int, list[dict[str, Any]]]:
+    """Per video (media id): when the people that `person=` values name are seen, as
+    {"person": {"id", "name"}, "start_ms", "end_ms"} with touching shots joined."""
+    if not media_ids or not values:
+        return {}
+    rows = conn.execute(
+        select(faces.c.media_id, faces.c.start_ms, faces.c.end_ms, people.c.id, people.c.name)
+        .join(people, people.c.id == faces.c.person_id)
+        .where(faces.c.media_id.in_(list(media_ids)), faces.c.start_ms.is_not(None),
+               or_(*(people_index.named_by(v) for v in values)))
+        .order_by(faces.c.media_id, people.c.id, faces.c.start_ms)
+    ).all()  # fmt: skip
+    out: dict[int, list[dict[str, Any]]] = {}
+    for r in rows:
+        spans = out.setdefault(int(r.media_id), [])
+        last = spans[-1] if spans else None
+        if last and last["person"]["id"] == r.id and r.start_ms <= last["end_ms"]:
+            last["end_ms"] = max(last["end_ms"], r.end_ms)
+            continue
+        spans.append({"person": {"id": int(r.id), "name": r.name}, "start_ms": r.start_ms,
+                      "end_ms": r.end_ms})  # fmt: skip
+    return {m: sorted(s, key=lambda x: (x["start_ms"], x["person"]["id"])) for m, s in out.items()}
 
 
 def face_media(conn: Connection, face_id: int) -> tuple[str, dict[str, float]] | None:

@@ -312,20 +312,70 @@ def assignments(conn: Connection) -> dict[int, tuple[int, str | None, bool]]:
     return {int(r.id): (int(r.pid), r.name, bool(r.hidden)) for r in rows}
 
 
-def forget_people_only(conn: Connection) -> None:
-    """Delete every person but keep the faces (they wait to be grouped again)."""
-    conn.execute(update(faces).values(person_id=None))
-    conn.execute(delete(people))
-    _bump(conn)
-
-
-def person_condition(value: str) -> ColumnElement[bool]:
-    """Media showing the person a `person=` value names (an id, or a name in any case)."""
+def named_by(value: str) -> ColumnElement[bool]:
+    """The people a `person=` value names (an id, or a name in any case)."""
     value = value.strip()
     named = [people.c.name_key == value.casefold()]
     if value.isdigit() and len(value) < 19:
         named.append(people.c.id == int(value))
+    return or_(*named)
+
+
+def person_condition(value: str) -> ColumnElement[bool]:
+    """Media showing the person a `person=` value names (an id, or a name in any case)."""
     return exists().where(
         faces.c.media_id == media.c.id,
-        faces.c.person_id.in_(select(people.c.id).where(or_(*named))),
+        faces.c.person_id.in_(select(people.c.id).where(named_by(value))),
     )
+
+
+# What `people recluster` reads between its short write transactions.
+ID_CHUNK = 900  # ids per IN (...) list
+
+
+def count(conn: Connection) -> int:
+    """How many people there are."""
+    return int(conn.execute(select(func.count()).select_from(people)).scalar_one())
+
+
+def name_and_hidden(conn: Connection, person_id: int) -> tuple[str | None, bool]:
+    """A person's name and hidden flag; (None, False) when the person is gone."""
+    row = conn.execute(
+        select(people.c.name, people.c.hidden).where(people.c.id == person_id)
+    ).first()
+    return (row.name, bool(row.hidden)) if row else (None, False)
+
+
+def existing_faces(conn: Connection, face_ids: list[int]) -> set[int]:
+    """Which of these faces still exist."""
+    found: set[int] = set()
+    for i in range(0, len(face_ids), ID_CHUNK):
+        q = select(faces.c.id).where(faces.c.id.in_(face_ids[i : i + ID_CHUNK]))
+        found.update(int(f) for f in conn.execute(q).scalars())
+    return found
+
+
+def held_by_people_before(
+    conn: Connection, face_ids: list[int], created_before: float
+) -> list[tuple[int, int]]:
+    """(face id, person id) of these faces whose person was created before `created_before`."""
+    held: list[tuple[int, int]] = []
+    for i in range(0, len(face_ids), ID_CHUNK):
+        q = (
+            select(faces.c.id, faces.c.person_id)
+            .join(people, people.c.id == faces.c.person_id)
+            .where(
+                faces.c.id.in_(face_ids[i : i + ID_CHUNK]),
+                people.c.created_at < created_before,
+            )
+        )
+        held += [(int(r.id), int(r.person_id)) for r in conn.execute(q)]
+    return held
+
+
+def person_exists(conn: Connection, person_id: int, created_before: float | None = None) -> bool:
+    """Whether the person exists (and was created before `created_before`, when given)."""
+    q = select(people.c.id).where(people.c.id == person_id)
+    if created_before is not None:
+        q = q.where(people.c.created_at < created_before)
+    return conn.execute(q).first() is not None

@@ -325,6 +325,8 @@ faces = Table(
     Column("embedding", LargeBinary, nullable=False),  # float32 x 128
     Column("person_id", Id, ForeignKey("people.id", ondelete="SET NULL"), nullable=True),
     Column("created_at", Float, nullable=False),
+    Column("start_ms", Integer, nullable=True),  # videos: the shot the face was seen in
+    Column("end_ms", Integer, nullable=True),
     Index("ix_faces_media", "media_id"),
     Index("ix_faces_person", "person_id", "media_id"),
 )

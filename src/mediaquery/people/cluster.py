@@ -91,25 +91,3 @@ def _nearest(chunk: np.ndarray, cents: np.ndarray) -> np.ndarray:
     sq = (chunk**2).sum(1)[:, None] + (cents**2).sum(1)[None, :] - 2 * chunk @ cents.T
     d = np.sqrt(np.maximum(sq, 0.0))
     return np.where(d.min(axis=1) <= JOIN, d.argmin(axis=1), -1)
-
-
-def recluster(conn: Connection) -> int:
-    """Group every face afresh; a new person keeps the name (and hidden flag) of the old
-    person that gave it most faces. Returns how many people there are now."""
-    ids, vectors = faces_index.all_faces(conn)
-    old = people_index.assignments(conn)  # face id -> (person id, name, hidden)
-    people_index.forget_people_only(conn)
-    labels = cluster(vectors)
-    groups: dict[int, list[int]] = {}
-    for i, c in enumerate(labels):
-        if c >= 0:
-            groups.setdefault(c, []).append(i)
-    for members in groups.values():
-        face_ids = [ids[i] for i in members]
-        pid = people_index.create(conn, face_ids, vectors[members])
-        named = [old[f] for f in face_ids if f in old and old[f][1]]
-        if named:
-            best = max({p for p, _, _ in named}, key=lambda p: sum(x[0] == p for x in named))
-            _, name, hidden = next(x for x in named if x[0] == best)
-            people_index.set_attributes(conn, pid, name=name, hidden=hidden)
-    return len(groups)

@@ -16,16 +16,19 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from mediaquery.analyzers.faces import FacesAnalyzer
 from mediaquery.analyzers.registry import ready
 from mediaquery.context import Context
 from mediaquery.domain import MediaType, Status
 from mediaquery.errors import AnalysisError, NotFound
 from mediaquery.index import chunks, events, jobs, repo
 from mediaquery.index.db import write_tx
+from mediaquery.index.faces import replace_faces
 from mediaquery.index.jobs import Job
 from mediaquery.index.metadata import save_metadata
 from mediaquery.index.video import save_video
 from mediaquery.metadata.extract import extract
+from mediaquery.people.cluster import assign as assign_faces
 from mediaquery.queue import stored_video
 from mediaquery.queue.kinds import VIDEO_CHUNK
 from mediaquery.queue.tasks import record_failure
@@ -162,6 +165,8 @@ def _fan_in(ctx: Context, conn: Connection, job: Job) -> None:
     )
     provenance = [(a.name, a.version) for a in ready(ctx.analyzers)]
     labels = save_video(conn, row, merged, provenance, floor=ctx.settings.labels.floor)
+    if any(name == FacesAnalyzer.name for name, _ in provenance):  # a shot's faces join people
+        assign_faces(conn, replace_faces(conn, row.id, FacesAnalyzer.name, merged.faces))
     analyzers = [n for n, _ in provenance]
     done_event = {"status": "done", "etag": row.etag, "labels": labels, "analyzers": analyzers}
     events.emit(conn, events.MEDIA_DONE, row.name, **done_event)

@@ -65,6 +65,9 @@ class VideoResult:
     # Per analyzer, the sum of its L2-normalised embeddings over every sample (a shot's counts
     # for each of its samples): normalised again, the video's embedding. Sums merge by adding.
     embeddings: dict[str, list[float]] = field(default_factory=dict)
+    # Faces found on each shot's first frame (box, score, embedding), each with the shot's
+    # start_ms and end_ms: the index groups them into people, who get time segments.
+    faces: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -190,6 +193,7 @@ def _result(
         embeddings=_embedding_sums(
             f for sample in samples for f in sample.findings + shots[sample.shot].findings
         ),
+        faces=_faces(shots, shot_ranges),
     )
 
 
@@ -243,6 +247,7 @@ def merge_results(parts: Sequence[VideoResult], interval_ms: int) -> VideoResult
         stats=stats,
         edges=(edged[0][0], edged[-1][1]) if edged else None,
         embeddings=_add_sums([p.embeddings for p in parts]),
+        faces=[f for p in parts for f in p.faces],
     )
 
 
@@ -379,6 +384,18 @@ def _text(
                     entry["confidence"] = float(line.get("confidence", 0.0))
                     entry["box"] = line.get("box")
     return sorted(found.values(), key=lambda e: (e["start_ms"], e["text"]))
+
+
+def _faces(shots: list[_Shot], ranges: list[dict[str, int]]) -> list[dict[str, Any]]:
+    """Each face found in a shot, with the shot's time range."""
+    out = []
+    for shot, span in zip(shots, ranges, strict=True):
+        for findings in shot.findings:
+            found = findings.extra.get("faces")
+            if isinstance(found, list):
+                out += [{**face, "start_ms": span["start_ms"], "end_ms": span["end_ms"]}
+                        for face in found if isinstance(face, dict)]  # fmt: skip
+    return out
 
 
 def _same_shot(a: VideoResult, b: VideoResult) -> bool:

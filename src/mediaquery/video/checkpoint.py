@@ -33,4 +33,5 @@ def result_from_json(data: dict[str, Any]) -> VideoResult:
         stats=VideoStats(**data["stats"]),
         edges=(edges[0], edges[1]) if edges else None,
         embeddings=data.get("embeddings") or {},  # checkpoints older than video embeddings
+        faces=data.get("faces") or [],  # and than faces in videos
     )

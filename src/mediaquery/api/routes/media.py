@@ -12,8 +12,16 @@ import mediaquery.api.convertors  # noqa: F401 - registers the {name:name} conve
 from mediaquery.api.deps import ConnDep, CtxDep
 from mediaquery.api.filters import AnyCase, Confidence, FilterDep
 from mediaquery.api.items import load_public, resolve
-from mediaquery.api.schemas import MediaPage, MediaPublic, SimilarItem, SimilarMedia, UploadResult
+from mediaquery.api.schemas import (
+    MediaPage,
+    MediaPublic,
+    PersonSegmentPublic,
+    SimilarItem,
+    SimilarMedia,
+    UploadResult,
+)
 from mediaquery.errors import BadRequest, Conflict, PayloadTooLarge
+from mediaquery.index.faces import person_segments
 from mediaquery.index.query import list_media
 from mediaquery.index.similar import similar_media
 from mediaquery.ingest.uploads import SPOOL_BYTES, delete_object, store_upload, store_uploads
@@ -35,7 +43,14 @@ def list_items(
 ) -> MediaPage:
     """List media by name, newest first or by capture time, filtered (AND), cursor-paged."""
     page = list_media(conn, f, limit=limit, cursor=cursor, order=order)
-    return MediaPage(items=[MediaPublic.of(r) for r in page.items], next_cursor=page.next_cursor)
+    items = [MediaPublic.of(r) for r in page.items]
+    videos = [r.id for r in page.items if r.type == "video"]
+    if f.people and videos:  # videos answer with when those people are seen
+        spans = person_segments(conn, videos, f.people)
+        for item, row in zip(items, page.items, strict=True):
+            if row.id in spans:
+                item.person_segments = [PersonSegmentPublic(**s) for s in spans[row.id]]
+    return MediaPage(items=items, next_cursor=page.next_cursor)
 
 
 @router.get("/{name:name}/similar")
