@@ -251,13 +251,15 @@ def test_filters_matching_many_are_tested_per_item_with_the_same_answer(
 
 
 def test_place_and_camera_facets_of_many_matches_are_sampled(library: TestClient) -> None:
-    from mediaquery.index.metadata import camera_facets, place_facets
+    from mediaquery.index.meta_facets import camera_facets, place_facets
+    from mediaquery.index.query import MediaFilter
 
     engine = library.app.state.ctx.engine  # type: ignore[attr-defined]
+    everything = MediaFilter()
     with engine.connect() as conn:
-        assert place_facets(conn, [])["sampled"] is False
-        few = place_facets(conn, [], sample=2)
-        cams = camera_facets(conn, [], sample=3)
+        assert place_facets(conn, everything, counts=False)["sampled"] is False
+        few = place_facets(conn, everything, sample=2, counts=False)
+        cams = camera_facets(conn, everything, sample=3, counts=False)
     assert few["sampled"] and few["counted_media"] == 2
     assert sum(c["count"] for c in few["countries"]) == 2
     assert cams["sampled"] and sum(c["count"] for c in cams["cameras"]) == 3

@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 
 from mediaquery.errors import BadRequest
+from mediaquery.index import meta_counts
 from mediaquery.index.tables import analyses, media, place_terms
 from mediaquery.metadata import NAME, VERSION, Metadata
 
@@ -48,10 +49,11 @@ def save_metadata(conn: Connection, name: str, etag: str, meta: Metadata) -> boo
     camera = " ".join(x for x in (meta.make, meta.model, meta.lens) if x).casefold() or None
     place = meta.place or {}
     month = meta.taken.year * 100 + meta.taken.month if meta.taken else None
-    conn.execute(update(media).where(media.c.id == media_id).values(
-        meta=meta.public(), taken_at=meta.taken_utc, taken_month=month, camera=camera,
-        country_code=(place.get("country_code") or "").upper() or None,
-        lat=meta.lat, lon=meta.lon))  # fmt: skip
+    with meta_counts.tracked(conn, media_id):
+        conn.execute(update(media).where(media.c.id == media_id).values(
+            meta=meta.public(), taken_at=meta.taken_utc, taken_month=month, camera=camera,
+            country_code=(place.get("country_code") or "").upper() or None,
+            lat=meta.lat, lon=meta.lon))  # fmt: skip
     conn.execute(delete(place_terms).where(place_terms.c.media_id == media_id))
     terms = {v.casefold() for k, v in place.items() if v and k != "country_code"}
     if terms:
@@ -141,12 +143,7 @@ def metadata_conditions(
     else:
         conds.extend(span)
     if f.camera:
-        pattern = (
-            "%"
-            + f.camera.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            + "%"
-        )
-        conds.append(media.c.camera.like(pattern, escape="\\"))
+        conds.append(camera_like(media.c.camera, f.camera))
     if f.place:
         conds.append(place_condition(f.place, drive.place))
     if f.country:
@@ -154,6 +151,12 @@ def metadata_conditions(
     if f.near is not None:
         conds.append(near_condition(*f.near))
     return conds
+
+
+def camera_like(column: Any, text: str) -> ColumnElement[bool]:
+    """`column` (a folded "make model lens") contains `text`, any case."""
+    escaped = text.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.like(f"%{escaped}%", escape="\\")
 
 
 def metadata_fields(
@@ -237,90 +240,3 @@ def place_condition(name: str, drive: bool = True) -> ColumnElement[bool]:
     if drive:
         return media.c.id.in_(select(place_terms.c.media_id).where(place_terms.c.term == term))
     return exists().where(place_terms.c.term == term, place_terms.c.media_id == media.c.id)
-
-
-def time_facets(conn: Connection, conds: Sequence[ColumnElement[bool]]) -> list[dict[str, Any]]:
-    """Matching media per year and month of their local capture time, newest first."""
-    month = media.c.taken_month
-    q = (
-        select(month, func.count())
-        .where(month.is_not(None), *conds)
-        .group_by(month)
-        .order_by(month.desc())
-    )
-    years: dict[int, dict[str, Any]] = {}
-    for ym, n in conn.execute(q):
-        year = years.setdefault(ym // 100, {"year": ym // 100, "count": 0, "months": []})
-        year["count"] += n
-        year["months"].append({"month": f"{ym // 100:04d}-{ym % 100:02d}", "count": n})
-    return list(years.values())
-
-
-SAMPLE = 5_000  # as label facets: more matches than this are counted from a sample
-
-
-def _sample(
-    conn: Connection, conds: list[ColumnElement[bool]], sample: int
-) -> tuple[list[ColumnElement[bool]], int | None]:
-    """`conds` limited to the first `sample` matching media the index reaches when more match
-    (reading a JSON field of every match took seconds at a million media), and that count."""
-    matching = select(media.c.id).where(*conds)
-    found = select(func.count()).select_from(matching.limit(sample + 1).subquery())
-    if conn.execute(found).scalar_one() <= sample:
-        return conds, None
-    chosen = matching.limit(sample).subquery()
-    return [media.c.id.in_(select(chosen.c.id))], sample
-
-
-def place_facets(
-    conn: Connection, conds: Sequence[ColumnElement[bool]], limit: int = 100, sample: int = SAMPLE
-) -> dict[str, Any]:
-    """Matching media per country and per city (with region and country), most first;
-    `counted_media` says when they are counts of a sample."""
-    code = media.c.country_code
-    where, counted = _sample(conn, [code.is_not(None), *conds], sample)
-    country = media.c.meta["place"]["country"].as_string()
-    countries = (
-        select(code, func.max(country), func.count())
-        .where(*where)
-        .group_by(code)
-        .order_by(func.count().desc(), code)
-        .limit(limit)
-    )
-    by_country = [
-        {"country_code": c, "country": name, "count": n} for c, name, n in conn.execute(countries)
-    ]
-    city = media.c.meta["place"]["city"].as_string()
-    region = media.c.meta["place"]["region"].as_string()
-    cities = (
-        select(city, region, code, func.count())
-        .where(*where)
-        .group_by(city, region, code)
-        .order_by(func.count().desc(), city)
-        .limit(limit)
-    )
-    by_city = [
-        {"city": c, "region": r, "country_code": cc, "count": n}
-        for c, r, cc, n in conn.execute(cities)
-        if c
-    ]
-    return {"countries": by_country, "cities": by_city, "sampled": counted is not None,
-            "counted_media": counted}  # fmt: skip
-
-
-def camera_facets(
-    conn: Connection, conds: Sequence[ColumnElement[bool]], limit: int = 100, sample: int = SAMPLE
-) -> dict[str, Any]:
-    """Matching media per camera make and model, most first (sampled as place_facets)."""
-    where, counted = _sample(conn, [media.c.camera.is_not(None), *conds], sample)
-    make = media.c.meta["camera"]["make"].as_string()
-    model = media.c.meta["camera"]["model"].as_string()
-    q = (
-        select(make, model, func.count())
-        .where(*where)
-        .group_by(make, model)
-        .order_by(func.count().desc(), make, model)
-        .limit(limit)
-    )
-    cameras = [{"make": a, "model": b, "count": n} for a, b, n in conn.execute(q)]
-    return {"cameras": cameras, "sampled": counted is not None, "counted_media": counted}
