@@ -61,8 +61,18 @@ def _when(f: MediaFilter, t: Any, facet_months: bool) -> list[ColumnElement[bool
         month = _month_start(bound)
         if month is None:
             return None
-        conds.append(t.utc_month >= month if after else t.utc_month < month)
+        # The local month is within one of the UTC month (offsets are under a day): a range
+        # of the key's first column, so only the rows of those months are read.
+        if after:
+            conds += [t.utc_month >= month, t.month >= _add_month(month, -1)]
+        else:
+            conds += [t.utc_month < month, t.month <= month]
     return conds
+
+
+def _add_month(ym: int, step: int) -> int:
+    months = (ym // 100) * 12 + ym % 100 - 1 + step
+    return (months // 12) * 100 + months % 12 + 1
 
 
 def _where(conn: Connection, f: MediaFilter) -> list[ColumnElement[bool]]:
@@ -78,19 +88,20 @@ def _where(conn: Connection, f: MediaFilter) -> list[ColumnElement[bool]]:
         )
         matching = [tuple(r) for r in conn.execute(known) if term in {x.casefold() for x in r[1:]}]
         key = tuple_(t.country_code, t.country, t.region, t.city)
-        conds.append(key.in_(matching) if matching else false())
+        codes = sorted({r[0] for r in matching})  # the index's first column: its rows only
+        conds += [t.country_code.in_(codes), key.in_(matching)] if matching else [false()]
     return conds
 
 
 def time_facets(
-    conn: Connection, f: MediaFilter, sample: int = SAMPLE, counts: bool = True
+    conn: Connection, f: MediaFilter, sample: int | None = None, counts: bool = True
 ) -> dict[str, Any]:
     """Matching media per year and month of their local capture time, newest first."""
     rows = _counted_months(conn, f) if counts else None
     if rows is not None:
         return {"years": _years(rows), "sampled": False, "counted_media": None}
     month = media.c.taken_month
-    where, counted = _sample(conn, [month.is_not(None), *_conds(conn, f)], sample)
+    where, counted = _sample(conn, [month.is_not(None), *_conds(conn, f)], sample or SAMPLE)
     q = select(month, func.count()).where(*where).group_by(month).order_by(month.desc())
     return {"years": _years(conn.execute(q)), "sampled": counted is not None,
             "counted_media": counted}  # fmt: skip
@@ -141,7 +152,11 @@ def _sample(
 
 
 def place_facets(
-    conn: Connection, f: MediaFilter, limit: int = 100, sample: int = SAMPLE, counts: bool = True
+    conn: Connection,
+    f: MediaFilter,
+    limit: int = 100,
+    sample: int | None = None,
+    counts: bool = True,
 ) -> dict[str, Any]:
     """Matching media per country and per city (with region and country), most first."""
     t = place_time_counts.c
@@ -157,7 +172,7 @@ def place_facets(
         n, counted = func.sum(t.media), None
     else:
         code = media.c.country_code
-        where, counted = _sample(conn, [code.is_not(None), *_conds(conn, f)], sample)
+        where, counted = _sample(conn, [code.is_not(None), *_conds(conn, f)], sample or SAMPLE)
         place = media.c.meta["place"]
         # '' for none, as in the counts: NULLs sort first on SQLite and last on PostgreSQL
         country, city, region = (
@@ -179,7 +194,11 @@ def place_facets(
 
 
 def camera_facets(
-    conn: Connection, f: MediaFilter, limit: int = 100, sample: int = SAMPLE, counts: bool = True
+    conn: Connection,
+    f: MediaFilter,
+    limit: int = 100,
+    sample: int | None = None,
+    counts: bool = True,
 ) -> dict[str, Any]:
     """Matching media per camera make and model, most first."""
     t = camera_counts.c
@@ -190,7 +209,8 @@ def camera_facets(
         where = [*when, *([camera_like(t.camera, f.camera)] if f.camera else [])]
         by, n, counted = (t.make, t.model), func.sum(t.media), None
     else:
-        where, counted = _sample(conn, [media.c.camera.is_not(None), *_conds(conn, f)], sample)
+        matching = [media.c.camera.is_not(None), *_conds(conn, f)]
+        where, counted = _sample(conn, matching, sample or SAMPLE)
         camera = media.c.meta["camera"]
         by = tuple(func.coalesce(camera[k].as_string(), "") for k in ("make", "model"))
         n = func.count()
