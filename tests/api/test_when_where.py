@@ -164,8 +164,19 @@ def test_time_and_place_facets(library: TestClient) -> None:
     cameras = library.get("/v1/facets/cameras").json()["cameras"]
     assert cameras[0] == {"make": "FUJIFILM", "model": "X100V", "count": 2}
     assert {"make": "Apple", "model": "iPhone XS", "count": 1} in cameras and len(cameras) == 6
-    only_pt = library.get("/v1/facets/time", params={"country": "PT"}).json()["years"]
-    assert only_pt == [{"year": 2024, "count": 2, "months": [{"month": "2024-06", "count": 2}]}]
+    only_pt = library.get("/v1/facets/time", params={"country": "PT"}).json()
+    assert only_pt == {"years": [{"year": 2024, "count": 2,
+                                  "months": [{"month": "2024-06", "count": 2}]}],
+                       "sampled": False, "counted_media": None}  # fmt: skip
+    # what the timeline asks when a month is picked: from the kept counts, exact
+    june = {"taken_after": "2024-06-01", "taken_before": "2024-06-30"}
+    in_june = library.get("/v1/facets/places", params=june).json()
+    assert [(c["country_code"], c["count"]) for c in in_june["countries"]] == [("PT", 2)]
+    cams = library.get("/v1/facets/cameras", params={**june, "camera": "x100"}).json()
+    assert cams == {"cameras": [{"make": "FUJIFILM", "model": "X100V", "count": 2}],
+                    "sampled": False, "counted_media": None}  # fmt: skip
+    labelled = library.get("/v1/facets/time", params={"label": "nothing-carries-this"}).json()
+    assert labelled == {"years": [], "sampled": False, "counted_media": None}
 
 
 @pytest.mark.parametrize(
