@@ -254,6 +254,7 @@ def test_filters_matching_many_are_tested_per_item_with_the_same_answer(
         {"taken_before": "2024-06-02", "prefix": "trip/"},
         {"place": "portugal"},
         {"place": "porto", "taken_after": "2024-06-02"},
+        {"near": "40,-9", "radius_km": 300},
     ]
     before = [_names(library, **q) for q in queries]
     monkeypatch.setattr("mediaquery.index.query.SELECTIVE", 1)
