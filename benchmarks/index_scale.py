@@ -39,14 +39,15 @@ from index_scale_load import (
     reuse_postgresql,
     reuse_sqlite,
 )
-from index_scale_scan import scan_names
+from index_scale_scan import scan_many, scan_names
 from index_scale_stream import report as report_seed_list
 from sqlalchemy import Connection, Engine, event
 
+from mediaquery.index import meta_facets
 from mediaquery.index.db import make_engine
 from mediaquery.index.facets import facets
-from mediaquery.index.metadata import has_metadata_filter, parse_when, place_facets, time_facets
-from mediaquery.index.query import MediaFilter, _conditions, list_media
+from mediaquery.index.metadata import parse_when
+from mediaquery.index.query import MediaFilter, list_media
 
 PG_URL = os.environ.get(
     "MEDIAQUERY_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -66,13 +67,12 @@ class Case:
     page: int = 1  # pages after the first follow next_cursor
     order: str = "name"  # or newest (the web page's gallery)
     cursor: str | None = None  # set once the pages before `page` were walked
-    facet: str | None = None  # "time" or "places": GET /v1/facets/...
+    facet: str | None = None  # "time", "places" or "cameras": GET /v1/facets/...
 
     def run(self, conn: Connection, bare: bool = False) -> Any:
         """The API's call; `bare` lists the page without its labels (no label is over 100)."""
         if self.facet is not None:
-            conds = _conditions(self.f, conn.dialect.name, self.f.labels)
-            return (time_facets if self.facet == "time" else place_facets)(conn, conds)
+            return FACETS[self.facet](conn, self.f)  # kept counts, or a bounded sample
         if self.facets:
             return facets(conn, self.f)  # as GET /v1/labels: kept counts, or a bounded sample
         skip = 101.0 if bare else None
@@ -80,6 +80,10 @@ class Case:
             conn, self.f, limit=LIMIT, cursor=self.cursor, label_min_confidence=skip,
             order=self.order,
         )  # fmt: skip
+
+
+FACETS = {"time": meta_facets.time_facets, "places": meta_facets.place_facets,
+          "cameras": meta_facets.camera_facets}  # fmt: skip
 
 
 @dataclass
@@ -143,11 +147,11 @@ def pick_cases(engine: Engine, media: int) -> list[Case]:
         Case("facets, no filter", _filter(), facets=True),
         Case(f"facets, prefix={folder}/", _filter(prefix=folder + "/"), facets=True),
         Case(f"facets, label={mid}", _filter(labels=[mid]), facets=True),
-        *metadata_cases(engine, media),
+        *metadata_cases(engine, media, mid),
     ]
 
 
-def metadata_cases(engine: Engine, media: int) -> list[Case]:
+def metadata_cases(engine: Engine, media: int, label: str) -> list[Case]:
     """Capture time and place queries (GET /v1/media taken_after/place/..., /v1/facets/*)."""
     with engine.connect() as conn:
         towns: Counter[str] = Counter(dict(conn.exec_driver_sql(
@@ -159,6 +163,12 @@ def metadata_cases(engine: Engine, media: int) -> list[Case]:
         ).all()))  # fmt: skip
     common, rare = towns.most_common(1)[0][0], _nearest(towns, 0.0005, media)
     country = countries.most_common(1)[0][0]
+    with engine.connect() as conn:  # a point in the most common town
+        lat, lon = conn.exec_driver_sql(
+            "SELECT lat, lon FROM media WHERE id = (SELECT MIN(media_id) FROM place_terms "
+            f"WHERE term = '{common.replace(chr(39), chr(39) * 2)}')"
+        ).one()
+    near = (round(lat, 2), round(lon, 2), 50.0)
     year, month = parse_when("2024-01-01"), parse_when("2023-06-01")
     june = _filter(taken_after=month, taken_before=parse_when("2023-06-30", end=True))
     return [
@@ -173,11 +183,19 @@ def metadata_cases(engine: Engine, media: int) -> list[Case]:
         Case(f"place={rare}, order=taken", _filter(place=rare), order="taken"),
         Case(f"country={country}", _filter(country=country)),
         Case("camera=pixel", _filter(camera="pixel")),
-        Case("near=48.85,2.35 radius 50 km", _filter(near=(48.85, 2.35, 50.0))),
+        Case(f"near={near[0]},{near[1]} ({common}) radius 50 km", _filter(near=near)),
         Case("time facets, no filter", _filter(), facet="time"),
         Case(f"time facets, country={country}", _filter(country=country), facet="time"),
         Case(f"time facets, place={rare}", _filter(place=rare), facet="time"),
+        Case(f"time facets, place={common}", _filter(place=common), facet="time"),
+        Case("time facets, camera=pixel", _filter(camera="pixel"), facet="time"),
+        Case(f"time facets, label={label} (sampled)", _filter(labels=[label]), facet="time"),
         Case("place facets, no filter", _filter(), facet="places"),
+        Case("place facets, June 2023", june, facet="places"),
+        Case(f"place facets, country={country}", _filter(country=country), facet="places"),
+        Case(f"place facets, label={label} (sampled)", _filter(labels=[label]), facet="places"),
+        Case("camera facets, no filter", _filter(), facet="cameras"),
+        Case("camera facets, June 2023", june, facet="cameras"),
     ]
 
 
@@ -213,18 +231,28 @@ def sample(engine: Engine, case: Case, runs: int, budget_s: float = 20.0) -> Tim
 
 
 def time_scans(engine: Engine, cases: list[Case], runs: int) -> tuple[list[float], str]:
-    """Full-scan seconds, one run per listed case; checks each case's first page against it."""
-    seconds, checked = [], []
-    plain = [c for c in cases if not (c.facets or c.facet) and c.order != "taken"]
-    for case in [c for c in plain if c.page == 1 and not has_metadata_filter(c.f)][:runs]:
+    """Full-scan seconds of `runs` listed cases (one run each), and every listed case's page
+    checked against the scan (one pass over the tables for them all)."""
+    listed = [c for c in cases if not (c.facets or c.facet)]
+    seconds = []
+    for case in [c for c in listed if c.page == 1][:runs]:
         t = time.perf_counter()
         with engine.connect() as conn:
-            expected = scan_names(conn, case.f, case.order)[:LIMIT]
+            scan_names(conn, case.f, case.order)
         seconds.append(time.perf_counter() - t)
+    with engine.connect() as conn:
+        expected = scan_many(conn, [(c.f, c.order) for c in listed])
+    differ = []
+    for case, names in zip(listed, expected, strict=True):
+        start = (case.page - 1) * LIMIT
         with engine.connect() as conn:
             got = [r.name for r in case.run(conn).items]
-        checked.append(f"{case.title}: {'same' if got == expected else 'DIFFERENT'}")
-    return seconds, "; ".join(checked)
+        if got != names[start : start + LIMIT]:
+            differ.append(case.title)
+    same = len(listed) - len(differ)
+    return seconds, f"{same} of {len(listed)} the same" + (
+        f"; DIFFERENT: {', '.join(differ)}" if differ else ""
+    )
 
 
 def explain(engine: Engine, case: Case) -> None:
@@ -257,7 +285,7 @@ def measure(build: Build, media: int, args: argparse.Namespace) -> list[Timing]:
         for c in cases:
             explain(engine, c)
     scans, checked = time_scans(engine, cases, args.scan_runs)
-    counted = [f"{c.title}: counts {_counted(engine, c)}" for c in cases if c.facets]
+    counted = [f"{c.title}: counts {_counted(engine, c)}" for c in cases if c.facets or c.facet]
     engine.dispose()
     scan_ms = 1000 * statistics.median(scans)
     print(f"\n== {build.db}: {media:,} media ==")
@@ -266,7 +294,7 @@ def measure(build: Build, media: int, args: argparse.Namespace) -> list[Timing]:
     _print_build(build)
     print(f"full scan (every media row + labels, filtered in Python): "
           f"{', '.join(f'{s:.1f}' for s in scans)} s; p50 {scan_ms / 1000:.1f} s")  # fmt: skip
-    print(f"first pages checked against the scan: {checked}")
+    print(f"pages checked against the scan: {checked}")
     for note in counted:
         print(note)
     for title, s in walks.items():
@@ -288,7 +316,9 @@ def measure(build: Build, media: int, args: argparse.Namespace) -> list[Timing]:
 def _counted(engine: Engine, case: Case) -> str:
     with engine.connect() as conn:
         got = case.run(conn)
-    return f"the first {got.counted_media:,} matches" if got.sampled else "every match"
+    sampled, counted = (got["sampled"], got["counted_media"]) if case.facet else (
+        got.sampled, got.counted_media)  # fmt: skip
+    return f"the first {counted:,} matches" if sampled else "every match"
 
 
 def _print_build(b: Build) -> None:

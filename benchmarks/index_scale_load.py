@@ -19,7 +19,7 @@ import psycopg
 from index_scale_data import COLUMNS, Corpus, Rows
 from sqlalchemy import create_engine, make_url
 
-from mediaquery.index import label_counts, text_search
+from mediaquery.index import label_counts, meta_counts, text_search
 from mediaquery.index.db import make_engine, migrate
 
 LOADED = tuple(COLUMNS)
@@ -100,7 +100,7 @@ def build_sqlite(path: Path, corpus: Corpus, chunk: int = 25_000) -> Build:
     clock.lap("indexes")
     db.execute("PRAGMA journal_mode=WAL")  # as the service runs it
     _count_labels(build.url)
-    clock.lap("label counts")
+    clock.lap("counts")
     build.size_bytes = path.stat().st_size
     build.largest = db.execute(
         "SELECT name, SUM(pgsize) AS n FROM dbstat GROUP BY name ORDER BY n DESC LIMIT 8"
@@ -110,10 +110,12 @@ def build_sqlite(path: Path, corpus: Corpus, chunk: int = 25_000) -> Build:
 
 
 def _count_labels(url: str) -> None:
-    # The load bypassed save_findings, which keeps label_counts in step: count once.
+    # The load bypassed save_findings and save_metadata, which keep label_counts and the
+    # month/place/camera counts in step: count once.
     engine = make_engine(url)
     with engine.begin() as conn:
         label_counts.rebuild(conn)
+        meta_counts.rebuild(conn)
     engine.dispose()
 
 
@@ -205,7 +207,7 @@ def build_postgresql(url: str, database: str, corpus: Corpus, chunk: int = 25_00
         db.commit()
         clock.lap("indexes")
         _count_labels(build.url)
-        clock.lap("label counts")
+        clock.lap("counts")
         db.autocommit = True
         db.execute("VACUUM ANALYZE")  # what autovacuum does soon after a bulk load
         clock.lap("vacuum analyze")

@@ -8,6 +8,7 @@ from the database and the filter is applied in Python. It answers exactly what `
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator
 from functools import cache
@@ -47,34 +48,101 @@ def _media_ok(f: MediaFilter, name: str, type_: str, status: str) -> bool:
     )
 
 
+def _near(f: MediaFilter, lat: float | None, lon: float | None) -> bool:
+    """index/metadata.near_condition, in Python."""
+    assert f.near is not None
+    if lat is None or lon is None:
+        return False
+    at, on, radius = f.near
+    dlat = radius / 111.195
+    cos = max(math.cos(math.radians(at)), 1e-6)
+    if not at - dlat <= lat <= at + dlat:
+        return False
+    if min(dlat / cos, 360.0) >= 180:
+        return True
+    dx, wrapped, dy = (lon - on) * cos, (abs(lon - on) - 360) * cos, lat - at
+    return dx * dx + dy * dy <= dlat * dlat or wrapped * wrapped + dy * dy <= dlat * dlat
+
+
+def _meta_ok(f: MediaFilter, m: Any, places: dict[int, set[str]]) -> bool:
+    taken = m.taken_at
+    return (
+        (f.taken_after is None or (taken is not None and taken >= f.taken_after))
+        and (f.taken_before is None or (taken is not None and taken < f.taken_before))
+        and (not f.camera or (m.camera is not None and f.camera.casefold() in m.camera))
+        and (not f.country or m.country_code == f.country.strip().upper())
+        and (not f.place or f.place.strip().casefold() in places.get(m.id, ()))
+        and (f.near is None or _near(f, m.lat, m.lon))
+    )
+
+
 def scan_names(conn: Connection, f: MediaFilter, order: str = "name") -> list[str]:
-    """Names of every media item matching `f`, in `order` (name or newest first), found by
-    reading everything."""
-    if f.moderation or f.from_ms is not None or f.to_ms is not None:
-        raise ValueError("the scan does not do moderation or time filters")
-    names, created = {}, {}
-    sql = "SELECT id, name, type, status, created_at FROM media"
-    for media_id, name, type_, status, created_at in _rows(conn, sql):
-        if _media_ok(f, name, type_, status):
-            names[media_id], created[media_id] = name, created_at
-    wanted = {x.strip().casefold() for x in f.labels}
-    found: dict[int, set[str]] = {}
-    sql = "SELECT media_id, name, confidence, aliases FROM labels"
-    for media_id, name, confidence, aliases in _rows(conn, sql):
-        if confidence >= f.min_confidence and wanted:
-            hit = wanted & _terms(name, aliases)
-            if hit:
-                found.setdefault(media_id, set()).update(hit)
-    keep = {i for i in names if len(found.get(i, ())) == len(wanted)}
-    if f.text:
-        words = {w.casefold() for w in _WORD.findall(f.text)}
-        seen: dict[int, set[str]] = {}
-        for media_id, line in _rows(conn, "SELECT media_id, text FROM text_lines"):
-            seen.setdefault(media_id, set()).update(w.casefold() for w in _WORD.findall(line))
-        keep = {i for i in keep if words <= seen.get(i, set())}
+    """Names of every media item matching `f`, in `order` (name, newest first or taken),
+    found by reading everything."""
+    return scan_many(conn, [(f, order)])[0]
+
+
+def scan_many(conn: Connection, queries: list[tuple[MediaFilter, str]]) -> list[list[str]]:
+    """scan_names of each (filter, order), reading every table once for them all."""
+    for f, _ in queries:
+        if f.moderation or f.from_ms is not None or f.to_ms is not None or f.people:
+            raise ValueError("the scan does not do moderation, people or video time filters")
+    sql = ("SELECT id, name, type, status, created_at, taken_at, camera, country_code, lat, lon "
+           "FROM media")  # fmt: skip
+    every = list(_rows(conn, sql))
+    places: dict[int, set[str]] = {}
+    if any(f.place for f, _ in queries):
+        for term, media_id in _rows(conn, "SELECT term, media_id FROM place_terms"):
+            places.setdefault(media_id, set()).add(term)
+    found = _labelled(conn, [f for f, _ in queries])
+    seen = _worded(conn) if any(f.text for f, _ in queries) else {}
+    answers = []
+    for (f, order), labelled in zip(queries, found, strict=True):
+        keep = [m for m in every if _media_ok(f, m.name, m.type, m.status)
+                and _meta_ok(f, m, places)]  # fmt: skip
+        if f.labels:
+            keep = [m for m in keep if m.id in labelled]
+        if f.text:
+            words = {w.casefold() for w in _WORD.findall(f.text)}
+            keep = [m for m in keep if words <= seen.get(m.id, set())]
+        answers.append(_ordered(keep, order))
+    return answers
+
+
+def _labelled(conn: Connection, filters: list[MediaFilter]) -> list[set[int]]:
+    """Per filter, the media carrying every one of its labels (at its confidence)."""
+    wanted = [{x.strip().casefold() for x in f.labels} for f in filters]
+    found: list[dict[int, set[str]]] = [{} for _ in filters]
+    if any(wanted):
+        sql = "SELECT media_id, name, confidence, aliases FROM labels"
+        every = set().union(*wanted)
+        for media_id, name, confidence, aliases in _rows(conn, sql):
+            terms = _terms(name, aliases)
+            if not terms & every:
+                continue
+            for i, f in enumerate(filters):
+                hit = wanted[i] & terms
+                if hit and confidence >= f.min_confidence:
+                    found[i].setdefault(media_id, set()).update(hit)
+    return [{i for i, got in found[k].items() if len(got) == len(wanted[k])}
+            for k in range(len(filters))]  # fmt: skip
+
+
+def _worded(conn: Connection) -> dict[int, set[str]]:
+    seen: dict[int, set[str]] = {}
+    for media_id, line in _rows(conn, "SELECT media_id, text FROM text_lines"):
+        seen.setdefault(media_id, set()).update(w.casefold() for w in _WORD.findall(line))
+    return seen
+
+
+def _ordered(keep: list[Any], order: str) -> list[str]:
     if order == "newest":
-        return [names[i] for i in sorted(keep, key=lambda i: (created[i], i), reverse=True)]
-    return sorted(names[i] for i in keep)
+        return [m.name for m in sorted(keep, key=lambda m: (m.created_at, m.id), reverse=True)]
+    if order == "taken":  # newest capture first, then by name; undated ones by name after
+        dated = sorted((m for m in keep if m.taken_at is not None),
+                       key=lambda m: (-m.taken_at, m.name))  # fmt: skip
+        return [m.name for m in dated] + sorted(m.name for m in keep if m.taken_at is None)
+    return sorted(m.name for m in keep)
 
 
 def scan_facets(conn: Connection, f: MediaFilter, limit: int = 100) -> list[dict[str, Any]]:

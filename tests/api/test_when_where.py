@@ -164,8 +164,19 @@ def test_time_and_place_facets(library: TestClient) -> None:
     cameras = library.get("/v1/facets/cameras").json()["cameras"]
     assert cameras[0] == {"make": "FUJIFILM", "model": "X100V", "count": 2}
     assert {"make": "Apple", "model": "iPhone XS", "count": 1} in cameras and len(cameras) == 6
-    only_pt = library.get("/v1/facets/time", params={"country": "PT"}).json()["years"]
-    assert only_pt == [{"year": 2024, "count": 2, "months": [{"month": "2024-06", "count": 2}]}]
+    only_pt = library.get("/v1/facets/time", params={"country": "PT"}).json()
+    assert only_pt == {"years": [{"year": 2024, "count": 2,
+                                  "months": [{"month": "2024-06", "count": 2}]}],
+                       "sampled": False, "counted_media": None}  # fmt: skip
+    # what the timeline asks when a month is picked: from the kept counts, exact
+    june = {"taken_after": "2024-06-01", "taken_before": "2024-06-30"}
+    in_june = library.get("/v1/facets/places", params=june).json()
+    assert [(c["country_code"], c["count"]) for c in in_june["countries"]] == [("PT", 2)]
+    cams = library.get("/v1/facets/cameras", params={**june, "camera": "x100"}).json()
+    assert cams == {"cameras": [{"make": "FUJIFILM", "model": "X100V", "count": 2}],
+                    "sampled": False, "counted_media": None}  # fmt: skip
+    labelled = library.get("/v1/facets/time", params={"label": "nothing-carries-this"}).json()
+    assert labelled == {"years": [], "sampled": False, "counted_media": None}
 
 
 @pytest.mark.parametrize(
@@ -243,6 +254,7 @@ def test_filters_matching_many_are_tested_per_item_with_the_same_answer(
         {"taken_before": "2024-06-02", "prefix": "trip/"},
         {"place": "portugal"},
         {"place": "porto", "taken_after": "2024-06-02"},
+        {"near": "40,-9", "radius_km": 300},
     ]
     before = [_names(library, **q) for q in queries]
     monkeypatch.setattr("mediaquery.index.query.SELECTIVE", 1)
@@ -251,13 +263,15 @@ def test_filters_matching_many_are_tested_per_item_with_the_same_answer(
 
 
 def test_place_and_camera_facets_of_many_matches_are_sampled(library: TestClient) -> None:
-    from mediaquery.index.metadata import camera_facets, place_facets
+    from mediaquery.index.meta_facets import camera_facets, place_facets
+    from mediaquery.index.query import MediaFilter
 
     engine = library.app.state.ctx.engine  # type: ignore[attr-defined]
+    everything = MediaFilter()
     with engine.connect() as conn:
-        assert place_facets(conn, [])["sampled"] is False
-        few = place_facets(conn, [], sample=2)
-        cams = camera_facets(conn, [], sample=3)
+        assert place_facets(conn, everything, counts=False)["sampled"] is False
+        few = place_facets(conn, everything, sample=2, counts=False)
+        cams = camera_facets(conn, everything, sample=3, counts=False)
     assert few["sampled"] and few["counted_media"] == 2
     assert sum(c["count"] for c in few["countries"]) == 2
     assert cams["sampled"] and sum(c["count"] for c in cams["cameras"]) == 3

@@ -16,10 +16,9 @@ import pytest
 from sqlalchemy import Engine, event, select
 
 from mediaquery.domain import Box, Findings, LabelFinding, MediaType, Status
-from mediaquery.index import facets, query
+from mediaquery.index import facets, meta_facets, query
 from mediaquery.index.db import make_engine, migrate, write_tx
 from mediaquery.index.findings import save_findings
-from mediaquery.index.metadata import has_metadata_filter
 from mediaquery.index.query import MediaFilter, label_facets, list_media
 from mediaquery.index.repo import upsert_media
 from mediaquery.index.tables import label_terms, labels
@@ -66,22 +65,25 @@ def _check_sampled(got: Any, exact: list[dict[str, Any]], title: str) -> None:
 def _check_against_scan(bench: dict[str, ModuleType], engine: Engine) -> None:
     scan = bench["_scan"]
     cases = bench[""].pick_cases(engine, MEDIA)
-    assert len(cases) == 33
-    # The scan knows labels, names, types and text; the capture-time and place cases (and their
-    # facets) are timed by the benchmark and checked by tests/api/test_when_where.py instead.
-    cases = [c for c in cases if c.facet is None and c.order != "taken"
-             and not has_metadata_filter(c.f)]  # fmt: skip
-    assert len(cases) == 17
-    empty = 0
+    assert len(cases) == 41
+    listed = [c for c in cases if not (c.facets or c.facet)]
+    with engine.connect() as conn:
+        every = scan.scan_many(conn, [(c.f, c.order) for c in listed])
+    empty = []
     for case in cases:
         with engine.connect() as conn:
+            if case.facet:
+                _check_metadata_facets(bench[""].FACETS[case.facet], conn, case)
+                continue
             if case.facets:
                 exact = scan.scan_facets(conn, case.f)
                 assert label_facets(conn, case.f) == exact, case.title
                 _check_sampled(case.run(conn), exact, case.title)  # what GET /v1/labels answers
                 continue
             expected = scan.scan_names(conn, case.f, case.order)
-        empty += not expected
+        assert expected == every[listed.index(case)], case.title  # one pass answers alike
+        if not expected:
+            empty.append(case.title)
         assert _pages(engine, case, limit=100) == expected, case.title  # next_cursor to the end
         bench[""].walk(engine, case)  # what the benchmark times: page `case.page` of 100
         with engine.connect() as conn:
@@ -89,7 +91,20 @@ def _check_against_scan(bench: dict[str, ModuleType], engine: Engine) -> None:
         start = (case.page - 1) * 100
         assert [r.name for r in page.items] == expected[start : start + 100], case.title
         assert all(lab["confidence"] >= 25 for r in page.items for lab in r.labels)
-    assert empty <= 1  # at most the rare AND common label pair finds nothing
+    assert len(empty) <= 1, empty  # at most the rare AND common label pair finds nothing
+
+
+def _check_metadata_facets(facet: Any, conn: Any, case: Any) -> None:
+    """Kept counts answer what counting every match answers; a label filter counts a sample
+    when more match."""
+    got, exact = case.run(conn), facet(conn, case.f, sample=10**9, counts=False)
+    if not got["sampled"]:
+        assert got == exact, case.title
+        return
+    assert case.f.labels and got["counted_media"] == meta_facets.SAMPLE, case.title
+    if case.facet == "time":  # every month's count is at most its count in every match
+        months = {m["month"]: m["count"] for y in exact["years"] for m in y["months"]}
+        assert all(m["count"] <= months[m["month"]] for y in got["years"] for m in y["months"])
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +122,7 @@ def test_sqlite_queries_answer_what_a_full_scan_answers(
     # ones read from label_terms first; both ways must answer the same.
     monkeypatch.setattr(query, "SELECTIVE", 300)
     monkeypatch.setattr(facets, "SAMPLE", 300)  # a filtered facet counts 300 of its matches
+    monkeypatch.setattr(meta_facets, "SAMPLE", 300)
     build = lite
     assert build.rows["media"] == MEDIA
     done = build.rows["analyses"] / 4
@@ -130,6 +146,7 @@ def test_postgresql_queries_answer_what_a_full_scan_answers(
     bench: dict[str, ModuleType], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(facets, "SAMPLE", 300)
+    monkeypatch.setattr(meta_facets, "SAMPLE", 300)
     url = os.environ["MEDIAQUERY_TEST_DATABASE_URL"]
     database = f"mq_bench_smoke_{os.getpid()}"
     load = bench["_load"]

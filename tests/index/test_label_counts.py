@@ -5,15 +5,12 @@ PostgreSQL with MEDIAQUERY_TEST_DATABASE_URL)."""
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -21,13 +18,14 @@ from mediaquery.config import Settings
 from mediaquery.context import Context, open_context
 from mediaquery.domain import Findings, LabelFinding, MediaType, Status
 from mediaquery.index import repo
-from mediaquery.index.db import MIGRATIONS, write_tx
+from mediaquery.index.db import write_tx
 from mediaquery.index.facets import facets as facets_of
 from mediaquery.index.findings import save_findings
 from mediaquery.index.label_counts import rebuild
 from mediaquery.index.query import MediaFilter, label_facets
 from mediaquery.index.tables import label_counts, labels
 from mediaquery.index.video import save_video
+from mq_counts import migrate_again, run_writers
 
 
 @pytest.fixture
@@ -140,39 +138,24 @@ def test_counts_follow_video_results(ctx: Context) -> None:
 
 
 def test_counts_stay_right_with_concurrent_writers(ctx: Context) -> None:
-    errors: list[BaseException] = []
-
     def writer(w: int) -> None:
-        try:
-            for i in range(12):
-                name = f"w{w}/{i % 4}.jpg"
-                if i % 5 == 4:
-                    with write_tx(ctx.engine) as conn:
-                        repo.delete_media(conn, name)
-                    continue
-                labs = [lab("Shared", 20 + 7 * i + w), lab(f"Own{w}", 50 + i)]
-                analyse(ctx, name, {"one": labs, "two": [lab("Shared", 30 + w)]}, etag=str(i))
-        except BaseException as exc:  # reported by the test below
-            errors.append(exc)
+        for i in range(12):
+            name = f"w{w}/{i % 4}.jpg"
+            if i % 5 == 4:
+                with write_tx(ctx.engine) as conn:
+                    repo.delete_media(conn, name)
+                continue
+            labs = [lab("Shared", 20 + 7 * i + w), lab(f"Own{w}", 50 + i)]
+            analyse(ctx, name, {"one": labs, "two": [lab("Shared", 30 + w)]}, etag=str(i))
 
-    threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert run_writers(writer) == []
     assert_counts_right(ctx)
 
 
 def test_migration_counts_the_labels_already_there(ctx: Context) -> None:
     analyse(ctx, "a.jpg", {"one": [lab("Dog", 90), lab("Cat", 30)], "two": [lab("Dog", 40)]})
     analyse(ctx, "b.jpg", {"one": [lab("Dog", 25.5)]})
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with ctx.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0008")
-        command.upgrade(cfg, "head")
+    migrate_again(ctx.engine, "0008")
     assert_counts_right(ctx)
     assert [(x["name"], x["count"]) for x in facets(ctx, 25)] == [("Dog", 2), ("Cat", 1)]
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Integer, cast, delete, func, select
+from sqlalchemy import Connection, Integer, Table, cast, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -62,20 +62,25 @@ def _apply(conn: Connection, deltas: Counter[tuple[str, int]]) -> None:
     rows = [{"name": n, "bucket": b, "media": d} for (n, b), d in deltas.items() if d]
     if not rows:
         return
-    insert: Any = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
-    stmt = insert(label_counts)
-    conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[label_counts.c.name, label_counts.c.bucket],
-            set_={"media": label_counts.c.media + stmt.excluded.media},
-        ),
-        rows,
-    )
+    add_counts(conn, label_counts, rows)
     fell = sorted({n for (n, _), d in deltas.items() if d < 0})
     if fell:
         conn.execute(
             delete(label_counts).where(label_counts.c.name.in_(fell), label_counts.c.media <= 0)
         )
+
+
+def add_counts(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Add each row's `media` to the row of `table` with its primary key, in one upsert."""
+    insert: Any = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
+    stmt = insert(table)
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=list(table.primary_key.columns),
+            set_={"media": table.c.media + stmt.excluded.media},
+        ),
+        rows,
+    )
 
 
 def rebuild(conn: Connection) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 
 from mediaquery.errors import BadRequest
+from mediaquery.index import meta_counts
 from mediaquery.index.tables import analyses, media, place_terms
 from mediaquery.metadata import NAME, VERSION, Metadata
 
@@ -48,10 +49,11 @@ def save_metadata(conn: Connection, name: str, etag: str, meta: Metadata) -> boo
     camera = " ".join(x for x in (meta.make, meta.model, meta.lens) if x).casefold() or None
     place = meta.place or {}
     month = meta.taken.year * 100 + meta.taken.month if meta.taken else None
-    conn.execute(update(media).where(media.c.id == media_id).values(
-        meta=meta.public(), taken_at=meta.taken_utc, taken_month=month, camera=camera,
-        country_code=(place.get("country_code") or "").upper() or None,
-        lat=meta.lat, lon=meta.lon))  # fmt: skip
+    with meta_counts.tracked(conn, media_id):
+        conn.execute(update(media).where(media.c.id == media_id).values(
+            meta=meta.public(), taken_at=meta.taken_utc, taken_month=month, camera=camera,
+            country_code=(place.get("country_code") or "").upper() or None,
+            lat=meta.lat, lon=meta.lon))  # fmt: skip
     conn.execute(delete(place_terms).where(place_terms.c.media_id == media_id))
     terms = {v.casefold() for k, v in place.items() if v and k != "country_code"}
     if terms:
@@ -87,6 +89,7 @@ class Drive:
 
     time: str = "index"  # index: read the range first; test: per item; plain: the planner's
     place: bool = True
+    near: bool = True  # the latitude band from ix_media_lat (else tested per item)
 
 
 INDEXED = Drive()
@@ -98,7 +101,7 @@ def plan_drive(conn: Connection, f: MediaFilter, order: str, few: int) -> Drive:
     if conn.dialect.name != "sqlite":
         return INDEXED
     if order == "taken":  # the range is a stretch of the order's own index
-        return Drive("plain", _place_few(conn, f, few))
+        return Drive("plain", _place_few(conn, f, few), _near_few(conn, f, few))
     t = media.c.taken_at
     by_time = "index"
     if f.taken_after is not None or f.taken_before is not None:
@@ -108,7 +111,13 @@ def plan_drive(conn: Connection, f: MediaFilter, order: str, few: int) -> Drive:
         if f.taken_before is not None:
             bounds.append(t < f.taken_before)
         by_time = "index" if _fewer(conn, select(literal(1)).where(*bounds), few) else "test"
-    return Drive(by_time, _place_few(conn, f, few))
+    return Drive(by_time, _place_few(conn, f, few), _near_few(conn, f, few))
+
+
+def _near_few(conn: Connection, f: MediaFilter, few: int) -> bool:
+    if f.near is None:
+        return True
+    return _fewer(conn, select(literal(1)).where(near_condition(*f.near)), few)
 
 
 def _place_few(conn: Connection, f: MediaFilter, few: int) -> bool:
@@ -141,19 +150,20 @@ def metadata_conditions(
     else:
         conds.extend(span)
     if f.camera:
-        pattern = (
-            "%"
-            + f.camera.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            + "%"
-        )
-        conds.append(media.c.camera.like(pattern, escape="\\"))
+        conds.append(camera_like(media.c.camera, f.camera))
     if f.place:
         conds.append(place_condition(f.place, drive.place))
     if f.country:
         conds.append(media.c.country_code == f.country.strip().upper())
     if f.near is not None:
-        conds.append(near_condition(*f.near))
+        conds.append(near_condition(*f.near, by_index=drive.near or dialect != "sqlite"))
     return conds
+
+
+def camera_like(column: Any, text: str) -> ColumnElement[bool]:
+    """`column` (a folded "make model lens") contains `text`, any case."""
+    escaped = text.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.like(f"%{escaped}%", escape="\\")
 
 
 def metadata_fields(
@@ -213,13 +223,18 @@ def parse_near(value: str) -> tuple[float, float]:
     return lat, lon
 
 
-def near_condition(lat: float, lon: float, radius_km: float) -> ColumnElement[bool]:
+def near_condition(
+    lat: float, lon: float, radius_km: float, by_index: bool = True
+) -> ColumnElement[bool]:
     """Within `radius_km` of (lat, lon): a box on the lat index, then an equirectangular
     distance test (within 0.5% of the great-circle distance for radii up to a few 100 km)."""
     dlat = radius_km / 111.195
     cos = max(math.cos(math.radians(lat)), 1e-6)
     dlon = min(dlat / cos, 360.0)
-    box = [media.c.lat.between(lat - dlat, lat + dlat), media.c.lon.is_not(None)]
+    # SQLite: a band with many media is tested per item in page order (`+ 0`), since reading
+    # and sorting all of it took 2 s around a busy town at a million media
+    at = media.c.lat if by_index else media.c.lat + 0
+    box = [at.between(lat - dlat, lat + dlat), media.c.lon.is_not(None)]
     dx = (media.c.lon - lon) * cos
     # the longitude difference wrapped across the antimeridian
     wrapped = (func.abs(media.c.lon - lon) - 360) * cos
@@ -237,90 +252,3 @@ def place_condition(name: str, drive: bool = True) -> ColumnElement[bool]:
     if drive:
         return media.c.id.in_(select(place_terms.c.media_id).where(place_terms.c.term == term))
     return exists().where(place_terms.c.term == term, place_terms.c.media_id == media.c.id)
-
-
-def time_facets(conn: Connection, conds: Sequence[ColumnElement[bool]]) -> list[dict[str, Any]]:
-    """Matching media per year and month of their local capture time, newest first."""
-    month = media.c.taken_month
-    q = (
-        select(month, func.count())
-        .where(month.is_not(None), *conds)
-        .group_by(month)
-        .order_by(month.desc())
-    )
-    years: dict[int, dict[str, Any]] = {}
-    for ym, n in conn.execute(q):
-        year = years.setdefault(ym // 100, {"year": ym // 100, "count": 0, "months": []})
-        year["count"] += n
-        year["months"].append({"month": f"{ym // 100:04d}-{ym % 100:02d}", "count": n})
-    return list(years.values())
-
-
-SAMPLE = 5_000  # as label facets: more matches than this are counted from a sample
-
-
-def _sample(
-    conn: Connection, conds: list[ColumnElement[bool]], sample: int
-) -> tuple[list[ColumnElement[bool]], int | None]:
-    """`conds` limited to the first `sample` matching media the index reaches when more match
-    (reading a JSON field of every match took seconds at a million media), and that count."""
-    matching = select(media.c.id).where(*conds)
-    found = select(func.count()).select_from(matching.limit(sample + 1).subquery())
-    if conn.execute(found).scalar_one() <= sample:
-        return conds, None
-    chosen = matching.limit(sample).subquery()
-    return [media.c.id.in_(select(chosen.c.id))], sample
-
-
-def place_facets(
-    conn: Connection, conds: Sequence[ColumnElement[bool]], limit: int = 100, sample: int = SAMPLE
-) -> dict[str, Any]:
-    """Matching media per country and per city (with region and country), most first;
-    `counted_media` says when they are counts of a sample."""
-    code = media.c.country_code
-    where, counted = _sample(conn, [code.is_not(None), *conds], sample)
-    country = media.c.meta["place"]["country"].as_string()
-    countries = (
-        select(code, func.max(country), func.count())
-        .where(*where)
-        .group_by(code)
-        .order_by(func.count().desc(), code)
-        .limit(limit)
-    )
-    by_country = [
-        {"country_code": c, "country": name, "count": n} for c, name, n in conn.execute(countries)
-    ]
-    city = media.c.meta["place"]["city"].as_string()
-    region = media.c.meta["place"]["region"].as_string()
-    cities = (
-        select(city, region, code, func.count())
-        .where(*where)
-        .group_by(city, region, code)
-        .order_by(func.count().desc(), city)
-        .limit(limit)
-    )
-    by_city = [
-        {"city": c, "region": r, "country_code": cc, "count": n}
-        for c, r, cc, n in conn.execute(cities)
-        if c
-    ]
-    return {"countries": by_country, "cities": by_city, "sampled": counted is not None,
-            "counted_media": counted}  # fmt: skip
-
-
-def camera_facets(
-    conn: Connection, conds: Sequence[ColumnElement[bool]], limit: int = 100, sample: int = SAMPLE
-) -> dict[str, Any]:
-    """Matching media per camera make and model, most first (sampled as place_facets)."""
-    where, counted = _sample(conn, [media.c.camera.is_not(None), *conds], sample)
-    make = media.c.meta["camera"]["make"].as_string()
-    model = media.c.meta["camera"]["model"].as_string()
-    q = (
-        select(make, model, func.count())
-        .where(*where)
-        .group_by(make, model)
-        .order_by(func.count().desc(), make, model)
-        .limit(limit)
-    )
-    cameras = [{"make": a, "model": b, "count": n} for a, b, n in conn.execute(q)]
-    return {"cameras": cameras, "sampled": counted is not None, "counted_media": counted}

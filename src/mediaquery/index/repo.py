@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 
 from mediaquery.domain import MediaType, Status
+from mediaquery.index import meta_counts
 from mediaquery.index.faces import delete_faces
 from mediaquery.index.label_counts import tracked
 from mediaquery.index.metadata import CLEARED
@@ -131,7 +132,8 @@ def upsert_media(
         progress=None, video=None, **CLEARED,
     )  # fmt: skip
     if existing:
-        conn.execute(update(media).where(media.c.id == existing.id).values(**values))
+        with meta_counts.tracked(conn, existing.id):
+            conn.execute(update(media).where(media.c.id == existing.id).values(**values))
         _clear_findings(conn, existing.id)
     else:
         conn.execute(insert(media).values(name=name, created_at=now, **values))
@@ -155,7 +157,8 @@ def delete_media(conn: Connection, name: str) -> bool:
     if row is None:
         return False
     _clear_findings(conn, row.id)
-    conn.execute(delete(media).where(media.c.id == row.id))
+    with meta_counts.tracked(conn, row.id):
+        conn.execute(delete(media).where(media.c.id == row.id))
     return True
 
 

@@ -90,6 +90,35 @@ label_counts = Table(
     PrimaryKeyConstraint("name", "bucket"),
 )
 
+# How many media were taken in each month, place and camera (roll-up rows included): the
+# time, place and camera facets of everything, a month, a country, a place or a camera read
+# these instead of counting media. Kept in the transaction that changes a media's metadata
+# (index/meta_counts.py).
+place_time_counts = Table(
+    "place_time_counts",
+    metadata,
+    Column("month", Integer, nullable=False),  # local YYYYMM (taken_month); 0 none, -1 any
+    Column("utc_month", Integer, nullable=False),  # UTC YYYYMM of taken_at; 0 none, -1 any
+    Column("country_code", String(8), nullable=False),  # '' none, '*' anywhere
+    Column("country", name_type(200), nullable=False),
+    Column("region", name_type(200), nullable=False),
+    Column("city", name_type(200), nullable=False),
+    Column("media", BigInteger, nullable=False),
+    PrimaryKeyConstraint("month", "utc_month", "country_code", "country", "region", "city"),
+    Index("ix_place_time_counts_country", "country_code", "month"),
+)
+camera_counts = Table(
+    "camera_counts",
+    metadata,
+    Column("month", Integer, nullable=False),
+    Column("utc_month", Integer, nullable=False),
+    Column("camera", String(300), nullable=False),  # media.camera: "make model lens", folded
+    Column("make", String(300), nullable=False),
+    Column("model", String(300), nullable=False),
+    Column("media", BigInteger, nullable=False),
+    PrimaryKeyConstraint("month", "utc_month", "camera", "make", "model"),
+)
+
 # One row per searchable term of a label (its name and each alias), lower-cased, so that
 # `label=alsatian` finds German Shepherd through an index instead of scanning JSON.
 label_terms = Table(

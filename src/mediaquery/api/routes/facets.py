@@ -9,16 +9,19 @@ from fastapi import APIRouter, Query
 
 from mediaquery.api.deps import ConnDep
 from mediaquery.api.filters import FilterDep
-from mediaquery.index.metadata import camera_facets, place_facets, time_facets
-from mediaquery.index.query import _conditions
+from mediaquery.index.meta_facets import camera_facets, place_facets, time_facets
 
 router = APIRouter(prefix="/v1/facets", tags=["facets"])
 
 
 @router.get("/time")
 def time(conn: ConnDep, f: FilterDep) -> dict[str, Any]:
-    """Matching media per year and month of their local capture time, newest first."""
-    return {"years": time_facets(conn, _conditions(f, conn.dialect.name, f.labels))}
+    """Matching media per year and month of their local capture time, newest first.
+
+    Exact (kept counts) without a filter or with only a country, place or camera and a time
+    range at month boundaries; otherwise counts of the first 5,000 matches when more match
+    (`sampled` true, `counted_media` 5000)."""
+    return time_facets(conn, f)
 
 
 @router.get("/places")
@@ -27,9 +30,10 @@ def places(
     f: FilterDep,
     limit: Annotated[int, Query(ge=1, le=1000, description="Most countries and cities")] = 100,
 ) -> dict[str, Any]:
-    """Matching media per country and per city, most first. With more than 5,000 matches,
-    counts of the first 5,000 the index reaches (`sampled` true, `counted_media` 5000)."""
-    return place_facets(conn, _conditions(f, conn.dialect.name, f.labels), limit)
+    """Matching media per country and per city, most first. Exact (kept counts) without a
+    filter or with only a country, place and a time range at month boundaries; otherwise
+    counts of the first 5,000 matches when more match (`sampled` true, `counted_media` 5000)."""
+    return place_facets(conn, f, limit)
 
 
 @router.get("/cameras")
@@ -38,5 +42,7 @@ def cameras(
     f: FilterDep,
     limit: Annotated[int, Query(ge=1, le=1000, description="Most cameras")] = 100,
 ) -> dict[str, Any]:
-    """Matching media per camera make and model, most first; sampled as the places."""
-    return camera_facets(conn, _conditions(f, conn.dialect.name, f.labels), limit)
+    """Matching media per camera make and model, most first. Exact (kept counts) without a
+    filter or with only a camera and a time range at month boundaries; else sampled as the
+    places."""
+    return camera_facets(conn, f, limit)

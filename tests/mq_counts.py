@@ -1,0 +1,41 @@
+"""Helpers for the tests of kept counts (labels, metadata): concurrent writers, and migrating
+an index down and up again so a migration fills counts from the rows already there."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine
+
+from mediaquery.index.db import MIGRATIONS
+
+
+def run_writers(write: Callable[[int], None], writers: int = 4) -> list[BaseException]:
+    """Run write(0) ... write(writers - 1) in threads at once; the errors they raised."""
+    errors: list[BaseException] = []
+
+    def run(w: int) -> None:
+        try:
+            write(w)
+        except BaseException as exc:  # returned to the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(w,)) for w in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
+def migrate_again(engine: Engine, down_to: str) -> None:
+    """Downgrade to revision `down_to`, then upgrade to the newest."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, down_to)
+        command.upgrade(cfg, "head")
