@@ -9,7 +9,7 @@ from alembic import op
 
 revision = "0013"
 # Written beside another branch's 0012: whichever of the two lands second revises the other.
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
