@@ -24,6 +24,7 @@ BUILTINS = {
     "text": "mediaquery.analyzers.text:TextAnalyzer",
     "moderation": "mediaquery.analyzers.moderation:ModerationAnalyzer",
     "rekognition": "mediaquery.analyzers.rekognition:RekognitionAnalyzer",
+    "colors": "mediaquery.analyzers.colors:ColorsAnalyzer",
 }
 
 

@@ -106,6 +106,12 @@ class FacePublic(BaseModel):
     person: FacePersonPublic | None = Field(description="Who it is; null until grouped")
 
 
+class ColorPublic(BaseModel):
+    name: str = Field(description="Palette name: red, orange, yellow, green, teal, blue, ...")
+    hex: str = Field(description="The average colour of its pixels, #rrggbb")
+    share: float = Field(description="Per cent of the image")
+
+
 class MediaPublic(BaseModel):
     name: str
     type: str
@@ -139,6 +145,9 @@ class MediaPublic(BaseModel):
     )
     faces: list[FacePublic] | None = Field(
         None, description="Faces with their person, left to right (single-item reads only)"
+    )
+    colors: list[ColorPublic] | None = Field(
+        None, description="Dominant colours, largest share first (single-item reads only)"
     )
 
     @classmethod

@@ -131,7 +131,7 @@ export function apiQuery(filters, extra = {}) {
   for (const label of filters.label) q.append("label", label);
   for (const person of filters.person || []) q.append("person", person);
   for (const key of ["prefix", "type", "text", "min_confidence", "status", "place", "camera",
-    "taken_after", "taken_before"]) {
+    "color", "taken_after", "taken_before"]) {
     if (filters[key]) q.set(key, filters[key]);
   }
   for (const [key, value] of Object.entries(extra)) {

@@ -22,6 +22,7 @@ export class FilterPanel {
     this.confidence = $("f-confidence");
     this.confidenceOut = $("confidence-out");
     this.status = $("f-status");
+    this.color = $("f-color");
     this.order = $("f-order");
     this.facetList = $("facet-list");
     this.showAllFacets = false;
@@ -47,6 +48,7 @@ export class FilterPanel {
       if (e.target.name === "type") this.emit({ type: e.target.value }, true);
     });
     this.status.addEventListener("change", () => this.emit({ status: this.status.value }, true));
+    this.color.addEventListener("change", () => this.emit({ color: this.color.value }, true));
     this.order.addEventListener("change", () => this.emit({ order: this.order.value }, true));
     this.confidence.addEventListener("input", () => this.showConfidence(this.confidence.value));
     this.confidence.addEventListener("change", () => this.emit({ min_confidence: this.confidence.value }));
@@ -96,6 +98,7 @@ export class FilterPanel {
     if (document.activeElement !== this.prefix) this.prefix.value = filters.prefix;
     for (const radio of this.form.elements.type) radio.checked = radio.value === filters.type;
     this.status.value = filters.status;
+    this.color.value = filters.color;
     this.order.value = filters.order;
     this.confidence.value = filters.min_confidence === "" ? "25" : filters.min_confidence;
     this.showConfidence(filters.min_confidence);
