@@ -1,11 +1,14 @@
 """Ingest photos through the real service and compare with raw model inference.
 
-Run: python benchmarks/images.py [--images 96] [--folder DIR] [--workers 2]
+Run: python benchmarks/images.py [--images 96] [--folder DIR | --camera-mix PHOTOS_DIR]
+       [--workers 2] [--analyzers default]
 
 Starts `mediaquery serve` in a temporary data folder, uploads 640x480 JPEGs over HTTP, and
-prints images/s, p50/p95 seconds from upload to `done`, peak RSS of the service, per-analyzer
-ms/image, and the ratio of pipeline wall time to raw ONNX inference on the same images (both
-using every core). Figures, not assertions: this machine's timing is noisy.
+prints images/s, p50/p95 seconds from upload to `done`, peak RSS of the service (server and
+workers summed, sampled from /proc), CPU seconds per image (user + system of those processes:
+comparable on a shared machine, where images/s are not), per-analyzer ms/image, and the ratio
+of pipeline wall time to raw ONNX inference on the same images (both using every core).
+Figures, not assertions: this machine's timing is noisy.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).parent))
+from proc_usage import TreeSampler  # noqa: E402
 from raw_inference import raw_inference_seconds  # noqa: E402
 
 from mediaquery.decode import decode_image  # noqa: E402
@@ -66,6 +70,21 @@ def read_folder(folder: Path) -> dict[str, bytes]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def camera_mix(photos_dir: Path, min_mp: float = 1.0) -> dict[str, bytes]:
+    """Real camera photos: the label evaluation photos of at least `min_mp` megapixels (read
+    from `photos_dir`, see benchmarks/label_eval), the face photos and camera files of tests/data
+    that decode (one of them is truncated on purpose)."""
+    manifest = json.loads((ROOT / "benchmarks/label_eval/manifest.json").read_text("utf-8"))
+    files = [photos_dir / p["id"] for p in manifest["photos"]
+             if p["width"] * p["height"] >= min_mp * 1e6]  # fmt: skip
+    files += sorted((ROOT / "tests/data/faces").glob("*.jpg"))
+    files += [ROOT / "tests/data/camera" / n for n in ("xiaomi.heic", "iphone_xs.heic")]
+    return {f"{f.parent.name}/{f.name}": f.read_bytes() for f in files}
 
 
 def free_port() -> int:
@@ -147,6 +166,7 @@ def run(photos: dict[str, bytes], workers: int, mode: str, analyzers: list[str])
         str(port),
     ]
     proc = subprocess.Popen(cmd, env=env, start_new_session=True)
+    sampler = TreeSampler(proc.pid).__enter__()
     try:
         _wait_healthy(url)
         warm = dict(list(make_photos(4).items()))
@@ -156,6 +176,7 @@ def run(photos: dict[str, bytes], workers: int, mode: str, analyzers: list[str])
         sent_at: dict[str, float] = {}
         done_at: dict[str, float] = {}
         listener = listen_done(url, set(photos), done_at)
+        cpu0 = sampler.cpu()
         t0 = time.perf_counter()
         if mode == "folder":
             # what a user copying files into the bucket does: the watcher picks them up
@@ -176,11 +197,14 @@ def run(photos: dict[str, bytes], workers: int, mode: str, analyzers: list[str])
         upload_s = time.perf_counter() - t0
         listener.join(600)
         wall = max(done_at.values()) - t0
+        cpu1 = sampler.cpu()
         rss = peak_rss_mb(proc.pid)
         per_analyzer = analyzer_ms(url, list(photos))
     finally:
+        sampler.__exit__()
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(30)
+    cpu = {p: t - cpu0.get(p, 0.0) for p, t in cpu1.items()}
     latencies = sorted(done_at[n] - sent_at[n] for n in photos)
     decoded = [preprocess(decode_image(io.BytesIO(b), 10**9, 256).image) for b in photos.values()]
     # best of three: the machine is shared and noisy, and the best run is the fairest bound
@@ -195,9 +219,23 @@ def run(photos: dict[str, bytes], workers: int, mode: str, analyzers: list[str])
     print(
         f"upload -> done         p50 {_pct(latencies, 50):.2f} s   p95 {_pct(latencies, 95):.2f} s"
     )
-    print(f"peak RSS (server+workers) {rss:.0f} MiB")
+    print(
+        f"peak RSS (server+workers) {sampler.peak_mib:.0f} MiB summed at one moment "
+        f"({len(sampler.peak_by_pid)} processes; sum of each one's peak {rss:.0f} MiB)"
+    )
+    per_process = ", ".join(f"{p}: {m:.0f}" for p, m in sorted(sampler.peak_by_pid.items()))
+    print(f"peak RSS per process   {per_process} MiB (the first is the server)")
+    cpu_ms = 1000 * sum(cpu.values()) / len(photos)
+    print(
+        f"CPU per image          {cpu_ms:.0f} ms (user+sys of server and workers; "
+        f"{1000 / max(cpu_ms, 1e-9) * 2:.1f} images/s if 2 cores were all ours)"
+    )
+    total_ms = sum(per_analyzer.values()) or 1.0
     for name, ms in per_analyzer.items():
-        print(f"analyzer {name:<14} {ms:.1f} ms/image (in a worker, model only)")
+        print(
+            f"analyzer {name:<14} {ms:.1f} ms/image (in a worker, model only; "
+            f"{100 * ms / total_ms:.0f} % of analyzer time)"
+        )
     print(f"raw inference          {raw:.2f} s  ->  {len(photos) / raw:.1f} images/s")
     print(f"pipeline / raw ratio   {wall / raw:.2f}  (goal <= 1.25)")
     # the analyzers themselves, called directly: model plus their own pre- and post-processing
@@ -266,14 +304,29 @@ def main() -> None:
     ap.add_argument("--images", type=int, default=96)
     ap.add_argument("--folder", type=Path, help="use these files instead of generated photos")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--analyzers", default="labels", help="comma-separated analyzers to enable")
+    ap.add_argument("--camera-mix", type=Path, metavar="PHOTOS_DIR",
+                    help="real camera photos: label evaluation photos of 1 MP or more from "
+                         "PHOTOS_DIR, and those of tests/data")  # fmt: skip
+    ap.add_argument(
+        "--analyzers",
+        default="labels",
+        help="comma-separated analyzers to enable; 'default': every default one",
+    )
     ap.add_argument("--mode", choices=["upload", "folder"], default="upload",
                     help="PUT over HTTP, or copy into the bucket folder")  # fmt: skip
     args = ap.parse_args()
-    photos = read_folder(args.folder) if args.folder else make_photos(args.images)
-    if args.folder:
+    if args.camera_mix:
+        photos = camera_mix(args.camera_mix)
+    else:
+        photos = read_folder(args.folder) if args.folder else make_photos(args.images)
+    if args.folder or args.camera_mix:
         photos = {f"bench/{k}": v for k, v in photos.items()}
-    run(photos, args.workers, args.mode, args.analyzers.split(","))
+    names = args.analyzers.split(",")
+    if names == ["default"]:
+        from mediaquery.config import Settings
+
+        names = Settings.model_fields["analyzers"].get_default(call_default_factory=True)
+    run(photos, args.workers, args.mode, names)
 
 
 if __name__ == "__main__":

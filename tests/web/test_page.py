@@ -244,6 +244,21 @@ def test_filters_live_in_the_url(tab: Tab, seeded: Server, photos: dict[str, byt
     sync_api.expect(tab.card("cat.jpg")).to_be_visible()
     page.locator("#label-chips").get_by_role("button", name="Remove label Cat").click()
     wait_query(page, "")
+    # a plural typed: the label box completes it to the label it finds (/v1/labels/words)
+    page.locator("#f-label").fill("cats")
+    page.locator("#f-label").press("Enter")
+    wait_query(page, "?label=Cat")
+    sync_api.expect(page.locator("#label-chips .chip")).to_have_text("Cat")
+    page.locator("#label-chips").get_by_role("button", name="Remove label Cat").click()
+    wait_query(page, "")
+
+    # a dominant colour (chelsea the cat is brown; the invoice black on white)
+    page.locator("#f-color").select_option("brown")
+    wait_query(page, "?color=brown")
+    sync_api.expect(tab.card("cat.jpg")).to_be_visible()
+    sync_api.expect(tab.card("invoice.png")).to_have_count(0)
+    page.locator("#f-color").select_option("")
+    wait_query(page, "")
 
     # text found in the image, typed in the search box
     page.locator("#f-text").fill("invoice")

@@ -182,6 +182,11 @@ class LabelFacets(BaseModel):
     )
 
 
+class LabelWords(BaseModel):
+    word: str
+    labels: list[str] = Field(description="Label names the word finds as `label=`, best first")
+
+
 class UploadResult(BaseModel):
     items: list[MediaPublic]
 

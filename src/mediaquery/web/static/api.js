@@ -150,6 +150,11 @@ export function labelFacets(filters, { limit = 60, signal } = {}) {
 }
 
 /** Time, place or camera facets (GET /v1/facets/{kind}) for these filters. */
+/** The label names a typed word finds as `label=` (plurals, spacing, aliases): {word, labels}. */
+export function labelWords(word, { signal } = {}) {
+  return request(`/v1/labels/words?${new URLSearchParams({ q: word })}`, { signal });
+}
+
 export function metadataFacets(kind, filters, { signal } = {}) {
   return request(`/v1/facets/${kind}?${apiQuery(filters)}`, { signal });
 }

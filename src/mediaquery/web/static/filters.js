@@ -1,5 +1,6 @@
 // The filter controls and the label facets. Every change hands a new filters object to the app.
 
+import { labelWords } from "./api.js";
 import { debounce, h, icon, ICONS, replace } from "./dom.js";
 import { EMPTY, withLabel, withoutLabel } from "./query.js";
 
@@ -61,13 +62,24 @@ export class FilterPanel {
   }
 
   wireLabelInput() {
-    const add = () => {
+    // A typed word becomes the label it finds ("lady birds" -> Ladybug), as the API matches it.
+    const add = async () => {
       const value = this.label.value.trim();
       if (!value) return;
       const known = this.facets.find((f) => f.name.toLowerCase() === value.toLowerCase());
       this.label.value = "";
-      this.addLabel(known ? known.name : value);
+      this.addLabel(known ? known.name : (await this.wordLabels(value))[0] || value);
     };
+    // suggest what a typed word finds, next to the facets (which match names only)
+    const suggest = debounce(async (value) => {
+      const found = await this.wordLabels(value);
+      if (value !== this.label.value.trim()) return;
+      this.setOptions(found.map((name) => ({ name, label: `${name} (${value})` })));
+    }, TYPING_MS);
+    this.label.addEventListener("input", () => {
+      const value = this.label.value.trim();
+      if (value && ![...this.options.options].some((o) => o.value === value)) suggest(value);
+    });
     this.label.addEventListener("keydown", (e) => {
       if (e.key === "Enter") {
         e.preventDefault();
@@ -77,7 +89,7 @@ export class FilterPanel {
     // picking a suggestion from the list adds it at once
     this.label.addEventListener("input", (e) => {
       const picked = e.inputType === undefined || e.inputType === "insertReplacementText";
-      if (picked && this.facets.some((f) => f.name === this.label.value)) add();
+      if (picked && [...this.options.options].some((o) => o.value === this.label.value)) add();
     });
   }
 
@@ -118,10 +130,26 @@ export class FilterPanel {
       }, icon(ICONS.close)))));
   }
 
+  /** Label names a typed word finds (none when the API cannot say). */
+  async wordLabels(word) {
+    try {
+      return (await labelWords(word)).labels;
+    } catch {
+      return [];
+    }
+  }
+
+  /** The autocomplete options: the facets, then the labels a typed word finds. */
+  setOptions(found = []) {
+    const extra = found.filter((x) => !this.facets.some((f) => f.name === x.name));
+    const options = [...extra, ...this.facets.map((f) => ({ name: f.name, label: `${f.name} (${f.count})` }))];
+    replace(this.options, options.map((o) => h("option", { value: o.name, label: o.label })));
+  }
+
   /** Label facets for the current filters: the sidebar list and the autocomplete options. */
   setFacets(facets) {
     this.facets = facets;
-    replace(this.options, facets.map((f) => h("option", { value: f.name, label: `${f.name} (${f.count})` })));
+    this.setOptions();
     this.renderFacets();
   }
 
