@@ -78,7 +78,11 @@ class TextAnalyzer(Analyzer):
     name: ClassVar[str] = "text"
     version: ClassVar[str] = "ppocrv6-small.2"
     per_shot: ClassVar[bool] = True
-    min_side: ClassVar[int | None] = None  # small print needs every pixel
+    # Lines are read from the image shrunk to MAX_SIDE, so a JPEG may decode at a reduced
+    # scale that keeps its shorter side at 1500 px: a 4:3 or wider photo keeps at least
+    # MAX_SIDE on its longer side. A 6000x3400 photo then decodes at 3000x1700, which saves
+    # 60 MB and about a third of its decoding time per image.
+    min_side: ClassVar[int | None] = 1500
 
     def _load(self) -> None:
         self.engine = _engine(self.threads)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from mediaquery.context import Context
 from mediaquery.models.startup import warn_unavailable
 from mediaquery.queue import jobs
+from mediaquery.queue.memory import release_free_memory
 from mediaquery.queue.tasks import ANALYZE, record_failure, run_jobs
 from mediaquery.queue.video_tasks import VIDEO, VIDEO_CHUNK, run_video_job
 
@@ -91,6 +92,7 @@ def run_with_lease(ctx: Context, worker: str, batch: list[jobs.Job]) -> None:
     finally:
         done.set()
         renewer.join()
+        release_free_memory()  # the batch's images and model buffers are garbage now
 
 
 def parent_watch() -> Callable[[], bool]:
