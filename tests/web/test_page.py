@@ -298,6 +298,8 @@ def test_photo_detail_draws_the_face_where_it_is(tab: Tab, seeded: Server) -> No
     sync_api.expect(detail.locator('.label-row[data-label="Face"] [role=meter]')).to_be_visible()
     sync_api.expect(detail.locator('.label-row[data-label="Face"] .parents')).to_have_text("Person")
     sync_api.expect(detail.locator(".meta")).to_contain_text("512 × 512")
+    # dominant colours as swatches, each a link to every item of that colour
+    sync_api.expect(detail.locator('.color-link[href="/?color=black"]')).to_be_visible()
     tab.screenshot("photo-detail.png")
     toggle = detail.locator('.toggle[data-group="Face"]')
     toggle.click()
