@@ -79,8 +79,12 @@ def name_pixels(rgb: np.ndarray) -> np.ndarray:
 def dominant_colors(image: Image.Image, min_share: float = MIN_SHARE) -> list[dict[str, object]]:
     """Palette names covering at least `min_share` per cent of the image, largest first, each
     with its share (0-100) and the average colour of its pixels as #rrggbb."""
-    small = image.convert("RGB")
-    small.thumbnail((SIDE, SIDE), Image.Resampling.BOX)
+    rgb_image = image if image.mode == "RGB" else image.convert("RGB")
+    w, h = rgb_image.size
+    f = min(1.0, SIDE / max(w, h))
+    size = (max(1, round(w * f)), max(1, round(h * f)))
+    # resize, not thumbnail: no full-size copy of a large photo (it reduces in steps first)
+    small = rgb_image.resize(size, Image.Resampling.BOX, reducing_gap=2.0)
     rgb = np.asarray(small).reshape(-1, 3)
     names = name_pixels(rgb)
     counts = np.bincount(names, minlength=len(NAMES))

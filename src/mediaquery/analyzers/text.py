@@ -104,7 +104,7 @@ class TextAnalyzer(Analyzer):
         """Lines of text in reading order: text, confidence (0-100), box (relative)."""
         self.load()
         w, h = image.size
-        pixels = image.convert("RGB")
+        pixels = image if image.mode == "RGB" else image.convert("RGB")  # no needless copy
         if max(w, h) > MAX_SIDE:
             # Shrink here, keeping the aspect ratio: RapidOCR would round both sides to
             # multiples of 32 (and fail on a side that rounds to 0).
