@@ -231,7 +231,7 @@ class Settings(BaseSettings):
     watch: bool = Field(True, description="Watch the bucket folder for changes while serving.")
     reconcile_on_start: bool = Field(True, description="Scan the bucket folder at start-up.")
     analyzers: list[str] = Field(
-        default_factory=lambda: ["labels", "people", "text", "moderation", "faces"],
+        default_factory=lambda: ["labels", "people", "text", "moderation", "faces", "colors"],
         description="Analyzers that run on new media.",
     )
     model_threads: int = Field(1, ge=1, description="Inference threads per worker process.")

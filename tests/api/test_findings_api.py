@@ -73,6 +73,7 @@ def test_every_default_analyzer_ran_and_is_recorded(indexed: TestClient) -> None
         "text",
         "moderation",
         "faces",
+        "colors",
     }
 
 

@@ -68,3 +68,14 @@ def test_seed_api_and_facets_match_the_same_words(words_app: TestClient) -> None
         facets = words_app.get("/v1/labels", params={"label": typed}).json()["labels"]
         assert {x["name"] for x in facets} >= {"Ferris Wheel", "Ladybug"}, typed
     assert words_app.get("/v1/labels", params={"label": "wheels of cheese"}).json()["labels"] == []
+
+
+def test_label_words_name_the_label_a_typed_word_finds(words_app: TestClient) -> None:
+    # what the web page's label box completes a typed word to
+    for typed, label in WORDS.items():
+        r = words_app.get("/v1/labels/words", params={"q": typed})
+        assert r.status_code == 200, r.text
+        assert r.json() == {"word": typed, "labels": [label]}, typed
+    for typed in ["ferris", "lady", "mices", "  "]:  # no partial words
+        assert words_app.get("/v1/labels/words", params={"q": typed}).json()["labels"] == []
+    assert words_app.get("/v1/labels/words").status_code == 400  # q is required

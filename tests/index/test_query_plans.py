@@ -42,6 +42,7 @@ def _plan(make_settings: Callable[..., Settings], f: MediaFilter) -> str:
         (MediaFilter(place="lisbon"), "ix_place_terms_term_media"),
         (MediaFilter(taken_after=1.7e9), "ix_media_taken"),
         (MediaFilter(country="PT"), "ix_media_country"),
+        (MediaFilter(colors=["blue"]), "ix_media_colors_name_media"),
     ],
 )
 def test_filters_use_an_index(make_settings: Callable[..., Settings], f: MediaFilter, index: str):
@@ -64,6 +65,7 @@ def test_filters_use_an_index(make_settings: Callable[..., Settings], f: MediaFi
         (MediaFilter(place="lisbon"), "ix_place_terms_term_media"),
         (MediaFilter(taken_after=1.7e9), "ix_media_taken"),
         (MediaFilter(country="PT"), "ix_media_country"),
+        (MediaFilter(colors=["blue"]), "ix_media_colors_name_media"),
     ],
 )
 def test_filters_use_an_index_on_postgresql(

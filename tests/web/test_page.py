@@ -244,6 +244,21 @@ def test_filters_live_in_the_url(tab: Tab, seeded: Server, photos: dict[str, byt
     sync_api.expect(tab.card("cat.jpg")).to_be_visible()
     page.locator("#label-chips").get_by_role("button", name="Remove label Cat").click()
     wait_query(page, "")
+    # a plural typed: the label box completes it to the label it finds (/v1/labels/words)
+    page.locator("#f-label").fill("cats")
+    page.locator("#f-label").press("Enter")
+    wait_query(page, "?label=Cat")
+    sync_api.expect(page.locator("#label-chips .chip")).to_have_text("Cat")
+    page.locator("#label-chips").get_by_role("button", name="Remove label Cat").click()
+    wait_query(page, "")
+
+    # a dominant colour (chelsea the cat is brown; the invoice black on white)
+    page.locator("#f-color").select_option("brown")
+    wait_query(page, "?color=brown")
+    sync_api.expect(tab.card("cat.jpg")).to_be_visible()
+    sync_api.expect(tab.card("invoice.png")).to_have_count(0)
+    page.locator("#f-color").select_option("")
+    wait_query(page, "")
 
     # text found in the image, typed in the search box
     page.locator("#f-text").fill("invoice")
@@ -283,6 +298,8 @@ def test_photo_detail_draws_the_face_where_it_is(tab: Tab, seeded: Server) -> No
     sync_api.expect(detail.locator('.label-row[data-label="Face"] [role=meter]')).to_be_visible()
     sync_api.expect(detail.locator('.label-row[data-label="Face"] .parents')).to_have_text("Person")
     sync_api.expect(detail.locator(".meta")).to_contain_text("512 × 512")
+    # dominant colours as swatches, each a link to every item of that colour
+    sync_api.expect(detail.locator('.color-link[href="/?color=black"]')).to_be_visible()
     tab.screenshot("photo-detail.png")
     toggle = detail.locator('.toggle[data-group="Face"]')
     toggle.click()

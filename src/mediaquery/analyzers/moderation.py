@@ -49,13 +49,19 @@ TAXONOMY: dict[str, tuple[str, str]] = {
 MIN_SCORE = 0.65
 ALONE_SCORE = 0.7
 CONTEXT_SCORE = 0.3  # a face or other body part this sure shows a person is in the picture
+# On the 147 calibration photos of benchmarks/label_eval (ordinary photos, none with nudity;
+# scripts/calibrate_moderation.py) the best moderation scores are 0.645 "covered female
+# breast" on a fashion portrait in a strapless dress, next to her face, and 0.497 "exposed male
+# genitalia" on a sea wave, alone. So a Suggestive finding needs SUGGESTIVE_SCORE (the best
+# score plus a 0.05 margin) even next to a face; no ordinary photo of either half is flagged.
+SUGGESTIVE_SCORE = 0.7
 
 
 class ModerationAnalyzer(Analyzer):
     """Nudity and suggestive content: labels under Explicit / Non-Explicit Nudity, Suggestive."""
 
     name: ClassVar[str] = "moderation"
-    version: ClassVar[str] = "nudenet320n.2"  # .2: MIN_SCORE 0.65
+    version: ClassVar[str] = "nudenet320n.3"  # .2: MIN_SCORE 0.65; .3: SUGGESTIVE_SCORE 0.7
     per_shot: ClassVar[bool] = True
     min_side: ClassVar[int | None] = nudenet_detector.INPUT_SIDE
 
@@ -79,7 +85,7 @@ def flag(detections: Sequence[Detection]) -> list[Detection]:
     """The detections of moderation classes that pass their threshold."""
     flagged = []
     for det in detections:
-        if det.label not in TAXONOMY or det.score < MIN_SCORE:
+        if det.label not in TAXONOMY or det.score < min_score(det.label):
             continue
         # Another part of the same class (two "bellies" on a retina scan) is no context.
         context = any(
@@ -88,6 +94,11 @@ def flag(detections: Sequence[Detection]) -> list[Detection]:
         if context or det.score >= ALONE_SCORE:
             flagged.append(det)
     return flagged
+
+
+def min_score(label: str) -> float:
+    """The score a NudeNet class needs next to a face or other body part."""
+    return SUGGESTIVE_SCORE if TAXONOMY[label][1] == SUGGESTIVE else MIN_SCORE
 
 
 def labels_from(flagged: Sequence[Detection]) -> list[LabelFinding]:

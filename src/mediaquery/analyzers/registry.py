@@ -29,6 +29,7 @@ BUILTINS = {
     "scenes": "mediaquery.analyzers.scenes:ScenesAnalyzer",
     "objects": "mediaquery.analyzers.objects:ObjectsAnalyzer",
     "rekognition": "mediaquery.analyzers.rekognition:RekognitionAnalyzer",
+    "colors": "mediaquery.analyzers.colors:ColorsAnalyzer",
 }
 
 

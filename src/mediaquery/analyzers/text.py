@@ -120,7 +120,7 @@ class TextAnalyzer(Analyzer):
 
     def _read_lines(self, image: Image.Image) -> list[dict[str, Any]]:
         w, h = image.size
-        pixels = image.convert("RGB")
+        pixels = image if image.mode == "RGB" else image.convert("RGB")  # no needless copy
         if max(w, h) > MAX_SIDE:
             # Shrink here, keeping the aspect ratio: RapidOCR would round both sides to
             # multiples of 32 (and fail on a side that rounds to 0).

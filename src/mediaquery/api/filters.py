@@ -8,6 +8,7 @@ from fastapi import Depends, Query
 from pydantic import BeforeValidator
 
 from mediaquery.api.deps import CtxDep
+from mediaquery.index.colors import color_keys
 from mediaquery.index.metadata import metadata_fields
 from mediaquery.index.query import MediaFilter
 
@@ -84,6 +85,10 @@ def media_filter(
     person: Annotated[
         list[str] | None, Query(description="A person's name (any case) or id; repeat for AND")
     ] = None,
+    color: Annotated[
+        list[str] | None,
+        Query(description="A dominant colour (red, blue, grey ...; any case); repeat for AND"),
+    ] = None,
 ) -> MediaFilter:
     """Which media a request asks about (every parameter narrows the result)."""
     return MediaFilter(
@@ -98,6 +103,7 @@ def media_filter(
         from_ms=from_ms,
         to_ms=to_ms,
         people=[x for x in person or [] if x.strip()],
+        colors=color_keys([x for x in color or [] if x.strip()]),
     )
 
 

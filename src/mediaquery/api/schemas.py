@@ -116,6 +116,12 @@ class PersonSegmentPublic(BaseModel):
     end_ms: int
 
 
+class ColorPublic(BaseModel):
+    name: str = Field(description="Palette name: red, orange, yellow, green, teal, blue, ...")
+    hex: str = Field(description="The average colour of its pixels, #rrggbb")
+    share: float = Field(description="Per cent of the image")
+
+
 class MediaPublic(BaseModel):
     name: str
     type: str
@@ -153,6 +159,9 @@ class MediaPublic(BaseModel):
     person_segments: list[PersonSegmentPublic] | None = Field(
         None, description="Videos listed with `person=`: when those people are seen"
     )
+    colors: list[ColorPublic] | None = Field(
+        None, description="Dominant colours, largest share first (single-item reads only)"
+    )
 
     @classmethod
     def of(cls, row: MediaRow, details: dict[str, Any] | None = None) -> MediaPublic:
@@ -184,6 +193,11 @@ class LabelFacets(BaseModel):
     counted_media: int | None = Field(
         None, description="When sampled: how many matching media the counts are of"
     )
+
+
+class LabelWords(BaseModel):
+    word: str
+    labels: list[str] = Field(description="Label names the word finds as `label=`, best first")
 
 
 class UploadResult(BaseModel):

@@ -27,6 +27,7 @@ from mediaquery.context import Context
 from mediaquery.domain import MediaType, Status
 from mediaquery.errors import MediaQueryError
 from mediaquery.index import jobs, repo
+from mediaquery.index.colors import color_keys
 from mediaquery.index.metadata import metadata_fields
 from mediaquery.index.query import MediaFilter, list_media
 from mediaquery.ingest.reconcile import reconcile as run_reconcile
@@ -256,14 +257,18 @@ def list_cmd(
     near: Annotated[str | None, typer.Option(help="lat,lon")] = None,
     radius_km: Annotated[float | None, typer.Option(help="With --near (default 10)")] = None,
     order: Annotated[ListOrder, typer.Option(case_sensitive=False)] = ListOrder.name,
+    color: Annotated[
+        list[str] | None, typer.Option(help="Dominant colour, e.g. blue (repeat for AND)")
+    ] = None,
 ) -> None:
     """List media with their labels (JSON lines add taken_at, camera, location and place
     where known); filters as GET /v1/media takes them."""
     ctx = open_cli_context(data_dir)
     where = metadata_fields(taken_after, taken_before, camera, place, country, near, radius_km)
+    colors = color_keys(color or [])
     threshold = ctx.settings.labels.threshold(min_confidence)
     f = MediaFilter(prefix=prefix, type=type and type.value, labels=label or [],
-                    status=status and status.value, people=person or [],
+                    status=status and status.value, people=person or [], colors=colors,
                     min_confidence=threshold, **where)  # fmt: skip
     with ctx.engine.connect() as conn:
         rows = list_media(conn, f, order=order.value).items

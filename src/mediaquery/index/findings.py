@@ -11,6 +11,7 @@ import numpy as np
 from sqlalchemy import Connection, delete, insert, select, update
 
 from mediaquery.domain import Findings, LabelFinding, Status
+from mediaquery.index.colors import colors_of, insert_colors
 from mediaquery.index.faces import delete_faces, faces_in_media, replace_faces
 from mediaquery.index.label_counts import tracked
 from mediaquery.index.repo import MediaRow, get_media
@@ -22,6 +23,7 @@ from mediaquery.index.tables import (
     label_timestamps,
     labels,
     media,
+    media_colors,
     moderation_labels,
     text_lines,
 )
@@ -91,6 +93,7 @@ def _save_one(
     _insert_moderation(conn, media_id, findings, flagged)
     _insert_text(conn, media_id, findings)
     _insert_embedding(conn, media_id, findings)
+    insert_colors(conn, media_id, findings)
 
 
 def _skipped(findings: Findings) -> dict[str, Any]:
@@ -102,7 +105,7 @@ def _skipped(findings: Findings) -> dict[str, Any]:
 def _clear_analyzer(conn: Connection, media_id: int, analyzer: str) -> None:
     delete_faces(conn, media_id, analyzer)
     for table in (label_terms, labels, moderation_labels, text_lines, embeddings, analyses,
-                  label_segments, label_timestamps):  # fmt: skip
+                  label_segments, label_timestamps, media_colors):  # fmt: skip
         conn.execute(
             delete(table).where(table.c.media_id == media_id, table.c.analyzer == analyzer)
         )
@@ -188,7 +191,8 @@ def _insert_embedding(conn: Connection, media_id: int, findings: Findings) -> No
 
 
 def attach_details(conn: Connection, row: MediaRow) -> dict[str, Any]:
-    """Text lines, moderation labels and faces (with their person) of one media item."""
+    """Text lines, moderation labels, faces (with their person) and dominant colours of one
+    media item."""
     lines = conn.execute(
         select(
             text_lines.c.text,
@@ -212,4 +216,5 @@ def attach_details(conn: Connection, row: MediaRow) -> dict[str, Any]:
         "text": [dict(r._mapping) for r in lines],
         "moderation": [{**r._mapping, "boxes": r.boxes or []} for r in mod],
         "faces": faces_in_media(conn, row.id),
+        "colors": colors_of(conn, row.id),
     }

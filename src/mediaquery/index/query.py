@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 
 from mediaquery.errors import BadRequest, InvalidCursor
+from mediaquery.index.colors import color_condition, is_rare
 from mediaquery.index.label_counts import counted_facets, is_countable
 from mediaquery.index.metadata import (
     INDEXED,
@@ -61,6 +62,7 @@ class MediaFilter:
     country: str | None = None  # ISO 3166-1 alpha-2 code
     near: tuple[float, float, float] | None = None  # lat, lon, radius_km
     people: list[str] = field(default_factory=list)  # names (any case) or ids: all of them
+    colors: list[str] = field(default_factory=list)  # palette names (index/colors.py): all
 
 
 @dataclass(slots=True)
@@ -82,7 +84,7 @@ def _prefix_bound(prefix: str) -> str | None:
 def _has_nul(f: MediaFilter) -> bool:
     # No name, label or word holds NUL, and PostgreSQL cannot even be asked about one.
     values = [f.prefix, f.type, f.status, f.text, f.moderation, f.camera, f.place, f.country,
-              *f.labels, *f.people]  # fmt: skip
+              *f.labels, *f.people, *f.colors]  # fmt: skip
     return any(v is not None and "\x00" in v for v in values)
 
 
@@ -124,6 +126,13 @@ def _selective_labels(conn: Connection, f: MediaFilter) -> set[str]:
     return found
 
 
+def _rare_colors(conn: Connection, f: MediaFilter) -> set[str]:
+    """The colours of `f` that SQLite should read from their index first (as for labels)."""
+    if conn.dialect.name != "sqlite":
+        return set()
+    return {c for c in f.colors if is_rare(conn, c, SELECTIVE)}
+
+
 def _common_text(conn: Connection, f: MediaFilter) -> bool:
     """Whether SQLite should test the text per item (a word many media have) than start there."""
     if conn.dialect.name != "sqlite" or not f.text or _has_nul(f):
@@ -137,8 +146,10 @@ def _conditions(
     selective: Collection[str] = (),
     common_text: bool = False,
     drive: Drive = INDEXED,
+    rare_colors: Collection[str] = (),
 ) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = metadata_conditions(f, dialect, drive)
+    conds.extend(color_condition(c, c in rare_colors) for c in f.colors)
     if f.text:
         conds.append(text_condition(dialect, f.text, drive=not common_text))
     if f.moderation:
@@ -251,7 +262,12 @@ def list_media(
     and metadata attached."""
     drive = plan_drive(conn, f, order, SELECTIVE)
     conds = _conditions(
-        f, conn.dialect.name, _selective_labels(conn, f), _common_text(conn, f), drive
+        f,
+        conn.dialect.name,
+        _selective_labels(conn, f),
+        _common_text(conn, f),
+        drive,
+        _rare_colors(conn, f),
     )
     position = decode_cursor(cursor, order) if cursor else None
     restore = _serial_plan(conn) if limit is not None else None
@@ -318,7 +334,7 @@ def _by_taken(
 def unfiltered(f: MediaFilter) -> bool:
     """Whether `f` asks for everything (at some confidence)."""
     return not (
-        f.prefix or f.type or f.labels or f.status or f.text or f.moderation or f.people
+        f.prefix or f.type or f.labels or f.status or f.text or f.moderation or f.people or f.colors
     ) and (f.from_ms is None and f.to_ms is None and not has_metadata_filter(f))
 
 
@@ -327,8 +343,10 @@ def label_facets(conn: Connection, f: MediaFilter, limit: int = 100) -> list[dic
     if unfiltered(f) and is_countable(f.min_confidence):
         return counted_facets(conn, f.min_confidence, limit)  # kept counts: no label row read
     # Facets count every match, so SQLite starts from each label's matches, never from all media.
-    drive = f.labels if conn.dialect.name == "sqlite" else ()
-    matching = select(media.c.id).where(and_(true(), *_conditions(f, conn.dialect.name, drive)))
+    sqlite = conn.dialect.name == "sqlite"
+    drive = f.labels if sqlite else ()
+    conds = _conditions(f, conn.dialect.name, drive, rare_colors=f.colors if sqlite else ())
+    matching = select(media.c.id).where(and_(true(), *conds))
     count = func.count(func.distinct(labels.c.media_id))
     q = (
         select(labels.c.name, count.label("count"), func.max(labels.c.confidence).label("max"))

@@ -144,6 +144,20 @@ place_terms = Table(
     Index("ix_place_terms_media", "media_id"),
 )
 
+# The dominant colours of an image (analyzers/colors.py): one row per palette name that covers
+# enough of it, so that `color=blue` is an index lookup, like label_terms.
+media_colors = Table(
+    "media_colors",
+    metadata,
+    Column("media_id", Id, ForeignKey("media.id", ondelete="CASCADE"), nullable=False),
+    Column("analyzer", String(50), nullable=False),
+    Column("name", String(16), nullable=False),  # a palette name, lower-case
+    Column("share", Float, nullable=False),  # per cent of the image
+    Column("hex", String(7), nullable=False),  # the average colour of its pixels, #rrggbb
+    Index("ix_media_colors_name_media", "name", "media_id"),
+    Index("ix_media_colors_media", "media_id", "analyzer"),
+)
+
 # Provenance: which analyzer version ran on which content; keyed so reruns are idempotent.
 analyses = Table(
     "analyses",

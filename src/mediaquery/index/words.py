@@ -14,7 +14,7 @@ import re
 from functools import cache
 from importlib import resources
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, Connection, select
 
 from mediaquery.index.tables import label_terms
 
@@ -81,3 +81,17 @@ def candidates(word: str) -> list[str]:
 def term_matches(word: str) -> ColumnElement[bool]:
     """A WHERE clause on label_terms: the term is one the searched word may mean."""
     return label_terms.c.term.in_(candidates(word))
+
+
+def labels_for(conn: Connection, word: str, limit: int = 5) -> list[str]:
+    """The label names a searched word finds (`lady birds` -> Ladybug), most likely first:
+    one index probe per candidate term, so a term that thousands of media carry costs the same."""
+    found: dict[str, None] = {}
+    for term in candidates(word):
+        q = select(label_terms.c.label).where(label_terms.c.term == term).limit(1)
+        label = conn.execute(q).scalar()
+        if label is not None:
+            found[label] = None
+        if len(found) >= limit:
+            break
+    return list(found)

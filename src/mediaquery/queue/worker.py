@@ -11,6 +11,7 @@ from mediaquery.analyzers.registry import warn_unavailable
 from mediaquery.context import Context
 from mediaquery.index import jobs
 from mediaquery.queue import kinds, orphans
+from mediaquery.queue.memory import release_free_memory
 from mediaquery.queue.tasks import record_failure
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ def run_with_lease(ctx: Context, worker: str, batch: list[jobs.Job]) -> None:
     finally:
         done.set()
         renewer.join()
+        release_free_memory()  # the batch's images and model buffers are garbage now
 
 
 def run_batch(ctx: Context, batch: list[jobs.Job]) -> None:

@@ -8,8 +8,10 @@ from fastapi import APIRouter, Query
 
 from mediaquery.api.deps import ConnDep
 from mediaquery.api.filters import FilterDep
-from mediaquery.api.schemas import LabelFacet, LabelFacets
+from mediaquery.api.schemas import LabelFacet, LabelFacets, LabelWords
+from mediaquery.errors import BadRequest
 from mediaquery.index.facets import facets as count_facets
+from mediaquery.index.words import labels_for
 
 router = APIRouter(prefix="/v1/labels", tags=["labels"])
 
@@ -29,3 +31,15 @@ def facets(
     found = count_facets(conn, f, limit)
     return LabelFacets(labels=[LabelFacet(**x) for x in found.labels], sampled=found.sampled,
                        counted_media=found.counted_media)  # fmt: skip
+
+
+@router.get("/words", response_model=LabelWords)
+def words(
+    conn: ConnDep,
+    q: Annotated[str, Query(max_length=200, description="A word as typed: flowers, lady bird")],
+) -> LabelWords:
+    """The label names a typed word finds, as `label=` matches it (any case, plurals, spacing,
+    aliases): what the web page's label box completes a word to."""
+    if "\x00" in q:
+        raise BadRequest("q must not contain NUL")
+    return LabelWords(word=q, labels=labels_for(conn, q) if q.strip() else [])

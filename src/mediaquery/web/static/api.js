@@ -131,7 +131,7 @@ export function apiQuery(filters, extra = {}) {
   for (const label of filters.label) q.append("label", label);
   for (const person of filters.person || []) q.append("person", person);
   for (const key of ["prefix", "type", "text", "min_confidence", "status", "place", "camera",
-    "taken_after", "taken_before"]) {
+    "color", "taken_after", "taken_before"]) {
     if (filters[key]) q.set(key, filters[key]);
   }
   for (const [key, value] of Object.entries(extra)) {
@@ -150,6 +150,11 @@ export function labelFacets(filters, { limit = 60, signal } = {}) {
 }
 
 /** Time, place or camera facets (GET /v1/facets/{kind}) for these filters. */
+/** The label names a typed word finds as `label=` (plurals, spacing, aliases): {word, labels}. */
+export function labelWords(word, { signal } = {}) {
+  return request(`/v1/labels/words?${new URLSearchParams({ q: word })}`, { signal });
+}
+
 export function metadataFacets(kind, filters, { signal } = {}) {
   return request(`/v1/facets/${kind}?${apiQuery(filters)}`, { signal });
 }

@@ -143,6 +143,7 @@ export class Detail {
       labelsSection(item, this.labelHref),
       textSection(item, highlight, seek),
       moderationSection(item),
+      colorsSection(item),
       h("section", { class: "similar", id: "similar-section", hidden: true }),
       metadataSection(item));
     const body = h("div", { class: "detail-body" }, h("div", { class: "stage" }, stage), panel);
@@ -266,6 +267,18 @@ function moderationSection(item) {
   });
   return h("section", { "aria-labelledby": "moderation-h" },
     h("h3", { id: "moderation-h", text: "Moderation" }), h("div", { class: "moderation-panel" }, list, reveal));
+}
+
+// Dominant colours as swatches with their share; each shows every item of that colour.
+function colorsSection(item) {
+  const found = item.colors || [];
+  if (!found.length) return null;
+  const list = h("ul", { class: "color-list" }, found.map((c) => h("li", {},
+    h("a", { href: `/?color=${encodeURIComponent(c.name)}`, class: "color-link", title: `All media with ${c.name}` },
+      h("span", { class: "swatch", style: { background: c.hex }, "aria-hidden": "true" }),
+      h("span", { text: c.name }),
+      h("span", { class: "muted small", text: `${Math.round(c.share)}%` })))));
+  return h("section", { "aria-labelledby": "colors-h" }, h("h3", { id: "colors-h", text: "Colours" }), list);
 }
 
 function metadataSection(item) {

@@ -1,5 +1,6 @@
 // The filter controls and the label facets. Every change hands a new filters object to the app.
 
+import { labelWords } from "./api.js";
 import { debounce, h, icon, ICONS, replace } from "./dom.js";
 import { EMPTY, withLabel, withoutLabel } from "./query.js";
 
@@ -22,6 +23,7 @@ export class FilterPanel {
     this.confidence = $("f-confidence");
     this.confidenceOut = $("confidence-out");
     this.status = $("f-status");
+    this.color = $("f-color");
     this.order = $("f-order");
     this.facetList = $("facet-list");
     this.showAllFacets = false;
@@ -47,6 +49,7 @@ export class FilterPanel {
       if (e.target.name === "type") this.emit({ type: e.target.value }, true);
     });
     this.status.addEventListener("change", () => this.emit({ status: this.status.value }, true));
+    this.color.addEventListener("change", () => this.emit({ color: this.color.value }, true));
     this.order.addEventListener("change", () => this.emit({ order: this.order.value }, true));
     this.confidence.addEventListener("input", () => this.showConfidence(this.confidence.value));
     this.confidence.addEventListener("change", () => this.emit({ min_confidence: this.confidence.value }));
@@ -59,13 +62,24 @@ export class FilterPanel {
   }
 
   wireLabelInput() {
-    const add = () => {
+    // A typed word becomes the label it finds ("lady birds" -> Ladybug), as the API matches it.
+    const add = async () => {
       const value = this.label.value.trim();
       if (!value) return;
       const known = this.facets.find((f) => f.name.toLowerCase() === value.toLowerCase());
       this.label.value = "";
-      this.addLabel(known ? known.name : value);
+      this.addLabel(known ? known.name : (await this.wordLabels(value))[0] || value);
     };
+    // suggest what a typed word finds, next to the facets (which match names only)
+    const suggest = debounce(async (value) => {
+      const found = await this.wordLabels(value);
+      if (value !== this.label.value.trim()) return;
+      this.setOptions(found.map((name) => ({ name, label: `${name} (${value})` })));
+    }, TYPING_MS);
+    this.label.addEventListener("input", () => {
+      const value = this.label.value.trim();
+      if (value && ![...this.options.options].some((o) => o.value === value)) suggest(value);
+    });
     this.label.addEventListener("keydown", (e) => {
       if (e.key === "Enter") {
         e.preventDefault();
@@ -75,7 +89,7 @@ export class FilterPanel {
     // picking a suggestion from the list adds it at once
     this.label.addEventListener("input", (e) => {
       const picked = e.inputType === undefined || e.inputType === "insertReplacementText";
-      if (picked && this.facets.some((f) => f.name === this.label.value)) add();
+      if (picked && [...this.options.options].some((o) => o.value === this.label.value)) add();
     });
   }
 
@@ -96,6 +110,7 @@ export class FilterPanel {
     if (document.activeElement !== this.prefix) this.prefix.value = filters.prefix;
     for (const radio of this.form.elements.type) radio.checked = radio.value === filters.type;
     this.status.value = filters.status;
+    this.color.value = filters.color;
     this.order.value = filters.order;
     this.confidence.value = filters.min_confidence === "" ? "25" : filters.min_confidence;
     this.showConfidence(filters.min_confidence);
@@ -115,10 +130,26 @@ export class FilterPanel {
       }, icon(ICONS.close)))));
   }
 
+  /** Label names a typed word finds (none when the API cannot say). */
+  async wordLabels(word) {
+    try {
+      return (await labelWords(word)).labels;
+    } catch {
+      return [];
+    }
+  }
+
+  /** The autocomplete options: the facets, then the labels a typed word finds. */
+  setOptions(found = []) {
+    const extra = found.filter((x) => !this.facets.some((f) => f.name === x.name));
+    const options = [...extra, ...this.facets.map((f) => ({ name: f.name, label: `${f.name} (${f.count})` }))];
+    replace(this.options, options.map((o) => h("option", { value: o.name, label: o.label })));
+  }
+
   /** Label facets for the current filters: the sidebar list and the autocomplete options. */
   setFacets(facets) {
     this.facets = facets;
-    replace(this.options, facets.map((f) => h("option", { value: f.name, label: `${f.name} (${f.count})` })));
+    this.setOptions();
     this.renderFacets();
   }
 

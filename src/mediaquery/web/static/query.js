@@ -10,6 +10,7 @@ export const EMPTY = Object.freeze({
   status: "",
   place: "", // a city, region or country name
   camera: "", // make/model/lens contains
+  color: "", // a dominant colour: red, blue, grey ...
   taken_after: "", // 2024-06-01
   taken_before: "", // 2024-06-30 (that day included)
   order: "", // "" = newest first (the API's order=newest); "name" = A-Z; "taken" = date taken
@@ -77,6 +78,7 @@ export function describe(filters) {
   if (filters.status) parts.push(filters.status);
   if (filters.place) parts.push(filters.place);
   if (filters.camera) parts.push(filters.camera);
+  if (filters.color) parts.push(filters.color[0].toUpperCase() + filters.color.slice(1));
   if (filters.taken_after || filters.taken_before) {
     parts.push(monthOf(filters) || `${filters.taken_after || "…"} – ${filters.taken_before || "…"}`);
   }
