@@ -27,13 +27,14 @@ from mediaquery.index.tables import camera_counts, media, place_time_counts
 
 SAMPLE = 5_000  # as label facets: more matches than this are counted from a sample
 _TIME = {"taken_after", "taken_before"}
-_LISTS = ("labels", "people", "min_confidence")  # checked apart; a threshold alone filters nothing
+# checked apart (lists); a threshold alone filters nothing
+_LISTS = ("labels", "people", "colors", "min_confidence")
 _OTHERS = [f.name for f in fields(MediaFilter) if f.name not in _LISTS]
 
 
 def _only(f: MediaFilter, allowed: set[str]) -> bool:
     """Whether `f` filters on nothing outside `allowed` (min_confidence only counts with labels)."""
-    if f.labels or f.people or _has_nul(f):
+    if f.labels or f.people or f.colors or _has_nul(f):
         return False
     return all(getattr(f, k) in (None, "") for k in _OTHERS if k not in allowed)
 
@@ -103,8 +104,11 @@ def time_facets(
     month = media.c.taken_month
     where, counted = _sample(conn, [month.is_not(None), *_conds(conn, f)], sample or SAMPLE)
     q = select(month, func.count()).where(*where).group_by(month).order_by(month.desc())
-    return {"years": _years(conn.execute(q)), "sampled": counted is not None,
-            "counted_media": counted}  # fmt: skip
+    return {
+        "years": _years(conn.execute(q)),
+        "sampled": counted is not None,
+        "counted_media": counted,
+    }
 
 
 def _counted_months(conn: Connection, f: MediaFilter) -> Iterable[Any] | None:
@@ -183,14 +187,17 @@ def place_facets(
     by_city = (city, region, code)
     cities = select(*by_city, n).where(*where, city != "").group_by(*by_city)
     return {
-        "countries": [{"country_code": c, "country": name or None, "count": int(k)}
-                      for c, name, k in conn.execute(countries.order_by(n.desc(), code)
-                                                     .limit(limit))],
-        "cities": [{"city": c, "region": r or None, "country_code": cc, "count": int(k)}
-                   for c, r, cc, k in conn.execute(cities.order_by(n.desc(), *by_city)
-                                                   .limit(limit))],
-        "sampled": counted is not None, "counted_media": counted,
-    }  # fmt: skip
+        "countries": [
+            {"country_code": c, "country": name or None, "count": int(k)}
+            for c, name, k in conn.execute(countries.order_by(n.desc(), code).limit(limit))
+        ],
+        "cities": [
+            {"city": c, "region": r or None, "country_code": cc, "count": int(k)}
+            for c, r, cc, k in conn.execute(cities.order_by(n.desc(), *by_city).limit(limit))
+        ],
+        "sampled": counted is not None,
+        "counted_media": counted,
+    }
 
 
 def camera_facets(
@@ -217,6 +224,7 @@ def camera_facets(
     make, model = by
     q = select(make, model, n).where(*where).group_by(make, model)
     q = q.order_by(n.desc(), make, model).limit(limit)
-    cameras = [{"make": a or None, "model": b or None, "count": int(k)}
-               for a, b, k in conn.execute(q)]  # fmt: skip
+    cameras = [
+        {"make": a or None, "model": b or None, "count": int(k)} for a, b, k in conn.execute(q)
+    ]
     return {"cameras": cameras, "sampled": counted is not None, "counted_media": counted}
