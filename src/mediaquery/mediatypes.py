@@ -31,10 +31,15 @@ _RAW_MAGIC = [
     (0, b"IIU\x00", "image/x-panasonic-rw2"),
 ]
 # Content types that decode.py hands to LibRaw (rawpy) rather than Pillow.
-RAW_TYPES = frozenset({
-    "image/x-adobe-dng", "image/x-canon-cr2", "image/x-canon-cr3", "image/x-raw",
-    *(t for _, _, t in _RAW_MAGIC),
-})  # fmt: skip
+RAW_TYPES = frozenset(
+    {
+        "image/x-adobe-dng",
+        "image/x-canon-cr2",
+        "image/x-canon-cr3",
+        "image/x-raw",
+        *(t for _, _, t in _RAW_MAGIC),
+    }
+)
 _DNG_VERSION, _NEW_SUBFILE_TYPE = 0xC612, 0x00FE
 
 

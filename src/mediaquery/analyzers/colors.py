@@ -18,9 +18,19 @@ from mediaquery.domain import Findings
 
 # The names a `color=` filter accepts, in the order they are listed; `gray` is an alias.
 NAMES = (
-    "red", "orange", "yellow", "green", "teal", "blue",
-    "purple", "pink", "brown", "black", "white", "grey",
-)  # fmt: skip
+    "red",
+    "orange",
+    "yellow",
+    "green",
+    "teal",
+    "blue",
+    "purple",
+    "pink",
+    "brown",
+    "black",
+    "white",
+    "grey",
+)
 ALIASES = {"gray": "grey"}
 
 # Derived on the calibration half of benchmarks/label_eval (scripts/calibrate_colors.py): the
@@ -31,8 +41,17 @@ MIN_SHARE = 17.0
 SIDE = 64  # pixels of the longer side of the downscale that is counted
 
 # Hue boundaries in degrees (upper bound of each hue family, red wraps around 360).
-_HUES = ((15, "red"), (40, "orange"), (62, "yellow"), (150, "green"), (182, "teal"),
-         (255, "blue"), (290, "purple"), (340, "pink"), (360, "red"))  # fmt: skip
+_HUES = (
+    (15, "red"),
+    (40, "orange"),
+    (62, "yellow"),
+    (150, "green"),
+    (182, "teal"),
+    (255, "blue"),
+    (290, "purple"),
+    (340, "pink"),
+    (360, "red"),
+)
 _BLACK_V = 0.2  # darker than this: black, whatever the hue
 _GREY_S = 0.16  # less saturated than this: black, grey or white by brightness
 _WHITE_V = 0.78

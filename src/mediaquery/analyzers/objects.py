@@ -54,8 +54,9 @@ def coco_labels() -> tuple[tuple[Entry, ...], dict[str, Entry]]:
         aliases = tuple(str(a) for a in extra.get("aliases", ()))
         if i is not None:
             own = tuple(a for a in aliases if a not in taxonomy.aliases[i])
-            return Entry(name, taxonomy.parents[i], taxonomy.aliases[i] + own,
-                         taxonomy.categories[i])  # fmt: skip
+            return Entry(
+                name, taxonomy.parents[i], taxonomy.aliases[i] + own, taxonomy.categories[i]
+            )
         parents = tuple(str(p) for p in extra.get("parents", ()))
         return Entry(name, parents, aliases, str(extra.get("category") or category))
 
@@ -112,8 +113,11 @@ class ObjectsAnalyzer(Analyzer):
             entry = self.known[name]
             dets = sorted(by_label.get(name, ()), key=lambda d: (d.box[0], d.box[1]))
             boxes = tuple(_box(d, *size) for d in dets)
-            out.append(LabelFinding(name, round(100 * conf, 2), entry.parents, entry.aliases,
-                                    entry.category, boxes))  # fmt: skip
+            out.append(
+                LabelFinding(
+                    name, round(100 * conf, 2), entry.parents, entry.aliases, entry.category, boxes
+                )
+            )
         # Most confident first; on a tie the more specific label (more parents) first.
         out.sort(key=lambda lab: (-lab.confidence, -len(lab.parents), lab.name))
         return out

@@ -99,8 +99,11 @@ class PeopleAnalyzer(Analyzer):
             detections = nudenet_detector.detect(image, self.threads)
             gray, scale = _grey(image, max(HOG_SIDE, HAAR_SIDE))
             faces = self._faces(image, detections, gray, scale)
-            parts = [_pixels(d.box, w, h) for d in detections
-                     if d.label not in FACE_CLASSES and d.score >= PART_SCORE]  # fmt: skip
+            parts = [
+                _pixels(d.box, w, h)
+                for d in detections
+                if d.label not in FACE_CLASSES and d.score >= PART_SCORE
+            ]
             persons = _persons(faces, self._bodies(gray, scale, parts), w, h)
         face_boxes.remember(image, tuple((_box(f, w, h), f.score) for f in faces))  # for `faces`
         return Findings(
@@ -142,9 +145,10 @@ class PeopleAnalyzer(Analyzer):
         small, f = _shrink(gray, HAAR_SIDE)
         found = self.frontal.detectMultiScale(
             cv2.equalizeHist(small),  # the cascades were trained on normalised contrast
-            scaleFactor=HAAR_SCALE_STEP, minNeighbors=HAAR_NEIGHBORS,
+            scaleFactor=HAAR_SCALE_STEP,
+            minNeighbors=HAAR_NEIGHBORS,
             minSize=(HAAR_MIN_FACE, HAAR_MIN_FACE),
-        )  # fmt: skip
+        )
         k = 1.0 / (scale * f)
         return [(x * k, y * k, (x + bw) * k, (y + bh) * k) for x, y, bw, bh in _rows(found)]
 
@@ -153,8 +157,10 @@ class PeopleAnalyzer(Analyzer):
         x0, y0, x1, y1 = (v * scale for v in box)
         mx, my = (x1 - x0) * VERIFY_MARGIN, (y1 - y0) * VERIFY_MARGIN
         rows, cols = gray.shape
-        crop = gray[max(0, int(y0 - my)) : min(rows, int(y1 + my) + 1),
-                    max(0, int(x0 - mx)) : min(cols, int(x1 + mx) + 1)]  # fmt: skip
+        crop = gray[
+            max(0, int(y0 - my)) : min(rows, int(y1 + my) + 1),
+            max(0, int(x0 - mx)) : min(cols, int(x1 + mx) + 1),
+        ]
         if crop.size == 0:
             return False
         f = VERIFY_SIDE / max(crop.shape)
@@ -267,8 +273,12 @@ def _persons(faces: list[_Found], bodies: list[_Found], w: int, h: int) -> list[
             continue
         free.remove(holder)
         x0, y0, x1, y1 = holder.box
-        union = (min(x0, face.box[0]), min(y0, face.box[1]),
-                 max(x1, face.box[2]), max(y1, face.box[3]))  # fmt: skip
+        union = (
+            min(x0, face.box[0]),
+            min(y0, face.box[1]),
+            max(x1, face.box[2]),
+            max(y1, face.box[3]),
+        )
         persons.append(_Found(union, max(face.score, holder.score)))
     # HOG also fires on the torso of someone whose face was counted: not another person.
     persons.extend(b for b in free if _is_new(b.box, persons))

@@ -139,8 +139,9 @@ class RekognitionAnalyzer(Analyzer):
 
         config = Config(retries={"total_max_attempts": 1}, user_agent_extra="mediaquery")
         try:
-            self._client = boto3.client("rekognition", region_name=s.region,
-                                        endpoint_url=s.endpoint_url, config=config)  # fmt: skip
+            self._client = boto3.client(
+                "rekognition", region_name=s.region, endpoint_url=s.endpoint_url, config=config
+            )
         except BotoCoreError as exc:  # no region configured, a malformed endpoint
             raise AnalysisError(
                 f"Rekognition client: {exc} (MEDIAQUERY_REKOGNITION__REGION)"
@@ -190,9 +191,14 @@ class RekognitionAnalyzer(Analyzer):
         s = self._settings
         token = rekognition_video.request_token(bucket, key, version, self._base_version())
         seen, model = rekognition_video.label_video(
-            self.call, bucket, key, token=token, min_confidence=s.min_confidence,
-            first_wait=s.video_poll_seconds, timeout=s.video_timeout_seconds,
-        )  # fmt: skip
+            self.call,
+            bucket,
+            key,
+            token=token,
+            min_confidence=s.min_confidence,
+            first_wait=s.video_poll_seconds,
+            timeout=s.video_timeout_seconds,
+        )
         if model:
             self._remember_models({"labels": model})
         return seen
@@ -204,8 +210,10 @@ class RekognitionAnalyzer(Analyzer):
         s = self._settings
         return with_backoff(
             lambda: _request(getattr(self._client, op), op, **kw),
-            attempts=s.max_attempts, base=s.backoff_seconds, what=op,
-        )  # fmt: skip
+            attempts=s.max_attempts,
+            base=s.backoff_seconds,
+            what=op,
+        )
 
 
 def _version(base: str, models: dict[str, str]) -> str:
@@ -237,9 +245,13 @@ def _op_name(op: str) -> str:
 
 
 def with_backoff(
-    fn: Callable[[], dict[str, Any]], *, attempts: int, base: float, what: str,
+    fn: Callable[[], dict[str, Any]],
+    *,
+    attempts: int,
+    base: float,
+    what: str,
     sleep: Callable[[float], None] = time.sleep,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Call `fn`, retrying `Throttled` up to `attempts` tries in all; the wait before try n+1 is
     uniform in [0, base * 2**(n-1)] ("full jitter"), capped at 30 s."""
     for attempt in range(1, attempts + 1):
@@ -249,8 +261,9 @@ def with_backoff(
             if attempt == attempts:
                 raise
             delay = random.uniform(0, min(30.0, base * 2 ** (attempt - 1)))
-            log.info("%s throttled (try %d of %d), retrying in %.2f s", what, attempt, attempts,
-                     delay)  # fmt: skip
+            log.info(
+                "%s throttled (try %d of %d), retrying in %.2f s", what, attempt, attempts, delay
+            )
             sleep(delay)
     raise AssertionError("unreachable")
 

@@ -69,8 +69,13 @@ def label_video(
         wait = min(wait * 2, MAX_POLL_SECONDS)
     items = list(page.get("Labels") or [])
     while page.get("NextToken"):
-        page = call("get_label_detection", JobId=job_id, SortBy="TIMESTAMP", MaxResults=PAGE,
-                    NextToken=page["NextToken"])  # fmt: skip
+        page = call(
+            "get_label_detection",
+            JobId=job_id,
+            SortBy="TIMESTAMP",
+            MaxResults=PAGE,
+            NextToken=page["NextToken"],
+        )
         items += page.get("Labels") or []
     model = page.get("LabelModelVersion")
     return observations(items), str(model) if model else None

@@ -76,10 +76,12 @@ class Vocabulary:
             prompts = _prompts(entry["prompts"], group["templates"])
             classes.append(Class(name, str(entry["group"]), prompts))
             leaves[name] = Label(
-                name, str(entry.get("category") or group["category"]),
-                _chain(entry.get("parents", ()), nodes), tuple(entry.get("aliases", ())),
+                name,
+                str(entry.get("category") or group["category"]),
+                _chain(entry.get("parents", ()), nodes),
+                tuple(entry.get("aliases", ())),
                 float(entry["threshold"]),
-            )  # fmt: skip
+            )
         for key, group in groups.items():
             for phrase in group.get("background", ()):
                 classes.append(Class(BACKGROUND, key, (str(phrase),)))  # a full sentence
@@ -102,8 +104,9 @@ class Vocabulary:
             np.flatnonzero([k.group == key for k in classes]).astype(np.intp) for key in keys
         )
         blob = json.dumps(data, sort_keys=True).encode()
-        return cls(tuple(classes), tuple(labels), members, grouped,
-                   hashlib.sha256(blob).hexdigest()[:8])  # fmt: skip
+        return cls(
+            tuple(classes), tuple(labels), members, grouped, hashlib.sha256(blob).hexdigest()[:8]
+        )
 
     def prompts(self) -> list[str]:
         """Every prompt, class after class (the order `class_embeddings` expects)."""

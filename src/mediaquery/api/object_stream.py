@@ -48,9 +48,10 @@ def stream_object(
     filename = name.rsplit("/", 1)[-1]
     quoted = quote(filename)
     disposition = (
-        f'inline; filename="{filename}"' if quoted == filename
+        f'inline; filename="{filename}"'
+        if quoted == filename
         else f"inline; filename*=utf-8''{quoted}"
-    )  # fmt: skip
+    )
     headers = {**headers, "Accept-Ranges": "bytes", "Content-Disposition": disposition}
     try:
         wanted = parse_range(range_header, size)

@@ -51,9 +51,14 @@ def create(
 
 
 def _row(key: ApiKey) -> dict[str, object]:
-    return {"key_id": key.key_id, "name": key.name, "scopes": list(key.scopes),
-            "created_at": key.created_at, "last_used_at": key.last_used_at,
-            "revoked_at": key.revoked_at}  # fmt: skip
+    return {
+        "key_id": key.key_id,
+        "name": key.name,
+        "scopes": list(key.scopes),
+        "created_at": key.created_at,
+        "last_used_at": key.last_used_at,
+        "revoked_at": key.revoked_at,
+    }
 
 
 @app.command("list")
@@ -76,8 +81,14 @@ def list_cmd(
     # the id is what `revoke` takes: never wrapped
     table = Table(Column("id", no_wrap=True), "name", "scopes", "created", "last used", "revoked")
     for k in keys:
-        table.add_row(k.key_id, k.name, ", ".join(k.scopes), _when(k.created_at),
-                      _when(k.last_used_at), _when(k.revoked_at))  # fmt: skip
+        table.add_row(
+            k.key_id,
+            k.name,
+            ", ".join(k.scopes),
+            _when(k.created_at),
+            _when(k.last_used_at),
+            _when(k.revoked_at),
+        )
     out.print(table)
 
 

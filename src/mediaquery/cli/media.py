@@ -98,8 +98,13 @@ def serve(
         out.print(f"mediaquery on http://{settings.host}:{settings.port}  bucket: {bucket}")
         level = os.environ.get("MEDIAQUERY_LOG_LEVEL", "info").lower()
         # open event streams (a browser tab) must not hold up Ctrl-C for long
-        uvicorn.run(application, host=settings.host, port=settings.port, log_level=level,
-                    timeout_graceful_shutdown=5)  # fmt: skip
+        uvicorn.run(
+            application,
+            host=settings.host,
+            port=settings.port,
+            log_level=level,
+            timeout_graceful_shutdown=5,
+        )
     finally:
         pid_file.unlink(missing_ok=True)
 
@@ -117,8 +122,10 @@ class Outcome:
             err.print(f"[yellow]skipped {shown}:[/] {reason}", highlight=False)
         for shown, reason in self.failed:
             err.print(f"[red]failed {shown}:[/] {reason}", highlight=False)
-        out.print(f"added {len(self.added)}, skipped {len(self.skipped)}, "
-                  f"failed {len(self.failed)}", highlight=False)  # fmt: skip
+        out.print(
+            f"added {len(self.added)}, skipped {len(self.skipped)}, failed {len(self.failed)}",
+            highlight=False,
+        )
 
 
 def _collect(paths: list[Path], prefix: str, outcome: Outcome) -> list[tuple[Path, str]]:
@@ -155,9 +162,12 @@ def _no_media(path: Path) -> str | None:
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
         console=err,
-    )  # fmt: skip
+    )
 
 
 @app.command(help=INGEST_HELP, epilog=INGEST_EXIT_CODES)
@@ -267,16 +277,32 @@ def list_cmd(
     where = metadata_fields(taken_after, taken_before, camera, place, country, near, radius_km)
     colors = color_keys(color or [])
     threshold = ctx.settings.labels.threshold(min_confidence)
-    f = MediaFilter(prefix=prefix, type=type and type.value, labels=label or [],
-                    status=status and status.value, people=person or [], colors=colors,
-                    min_confidence=threshold, **where)  # fmt: skip
+    f = MediaFilter(
+        prefix=prefix,
+        type=type and type.value,
+        labels=label or [],
+        status=status and status.value,
+        people=person or [],
+        colors=colors,
+        min_confidence=threshold,
+        **where,
+    )
     with ctx.engine.connect() as conn:
         rows = list_media(conn, f, order=order.value).items
     if as_json:
         for r in rows:
             known = {k: v for k, v in (r.metadata or {}).items() if v}
-            typer.echo(json.dumps({"name": r.name, "type": r.type, "status": r.status,
-                                   "labels": [x["name"] for x in r.labels], **known}))  # fmt: skip
+            typer.echo(
+                json.dumps(
+                    {
+                        "name": r.name,
+                        "type": r.type,
+                        "status": r.status,
+                        "labels": [x["name"] for x in r.labels],
+                        **known,
+                    }
+                )
+            )
         return
     table = Table("name", "type", "status", "labels")
     for r in rows:
@@ -325,8 +351,12 @@ def reindex(
 ) -> None:
     """Re-run analyzers on indexed media whose analyzer versions changed (or all, --force)."""
     ctx = open_cli_context(data_dir)
-    f = MediaFilter(prefix=prefix, labels=label or [], status=status and status.value,
-                    min_confidence=ctx.settings.labels.default_min_confidence)  # fmt: skip
+    f = MediaFilter(
+        prefix=prefix,
+        labels=label or [],
+        status=status and status.value,
+        min_confidence=ctx.settings.labels.default_min_confidence,
+    )
     plan = run_reindex(ctx, f, analyzer, force)
     out.print(f"queued {len(plan.names)} of {plan.considered} matching media")
     failed = _wait_for(ctx, plan.names) if wait and plan.names else {}

@@ -65,11 +65,17 @@ def list_models(
     for e in catalogue.CATALOGUE.values():
         installed = store.installed_path(s.model_dir, e.name) is not None
         if as_json:
-            row = {"name": e.name, "size": e.size or e.approx_size,
-                   "size_exact": e.size is not None, "licence": e.licence,
-                   "installed": installed, "used_by": list(e.used_by),
-                   "source": e.source(s.models.mirror), "sha256": e.sha256,
-                   "member": e.member.path if e.member else None}  # fmt: skip
+            row = {
+                "name": e.name,
+                "size": e.size or e.approx_size,
+                "size_exact": e.size is not None,
+                "licence": e.licence,
+                "installed": installed,
+                "used_by": list(e.used_by),
+                "source": e.source(s.models.mirror),
+                "sha256": e.sha256,
+                "member": e.member.path if e.member else None,
+            }
             out.print_json(json.dumps(row), indent=None)
             continue
         source = e.source(s.models.mirror)
@@ -81,14 +87,22 @@ def list_models(
     if as_json:
         return
     out.print(table)
-    out.print("Licences: CLIP (OpenAI) is MIT; YOLOv8 (Ultralytics) is AGPL-3.0: using it in a "
-              "network service obliges you to offer that service's source.")  # fmt: skip
+    out.print(
+        "Licences: CLIP (OpenAI) is MIT; YOLOv8 (Ultralytics) is AGPL-3.0: using it in a "
+        "network service obliges you to offer that service's source."
+    )
     out.print(f"Model cache: {store.catalogue_dir(s.model_dir)}")
 
 
 def _bar() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                    TransferSpeedColumn(), TimeRemainingColumn(), console=err)  # fmt: skip
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+    )
 
 
 @models_app.command()
@@ -110,8 +124,9 @@ def pull(
 
             progress: ProgressFn = report
             try:
-                done = install.pull(s.model_dir, entry, mirror=s.models.mirror,
-                                    progress=progress, force=force)  # fmt: skip
+                done = install.pull(
+                    s.model_dir, entry, mirror=s.models.mirror, progress=progress, force=force
+                )
             except MediaQueryError as exc:
                 bar.stop()
                 print_error(exc)
@@ -120,8 +135,10 @@ def pull(
         state = "already installed (--force to download again)" if done.already else "installed"
         out.print(f"{entry.name}: {state} {done.path} ({human(done.size)}, sha256 {done.sha256})")
         if done.pinned == "first-pull":
-            err.print(f"[yellow]warning:[/] {entry.name} has no sha256 in the catalogue: "
-                      "pinned this one; `verify` checks against it")  # fmt: skip
+            err.print(
+                f"[yellow]warning:[/] {entry.name} has no sha256 in the catalogue: "
+                "pinned this one; `verify` checks against it"
+            )
     if failed:
         raise typer.Exit(FAILED)
 

@@ -54,8 +54,13 @@ def ls_cmd(
         return
     table = Table("id", "name", "photos", "faces", "hidden")
     for r in rows:
-        table.add_row(str(r["id"]), r["name"] or "-", str(r["media"]), str(r["faces"]),
-                      "yes" if r["hidden"] else "")  # fmt: skip
+        table.add_row(
+            str(r["id"]),
+            r["name"] or "-",
+            str(r["media"]),
+            str(r["faces"]),
+            "yes" if r["hidden"] else "",
+        )
     out.print(table)
 
 

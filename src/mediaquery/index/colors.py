@@ -32,9 +32,17 @@ def insert_colors(conn: Connection, media_id: int, findings: Findings) -> None:
         return
     conn.execute(
         insert(media_colors),
-        [{"media_id": media_id, "analyzer": findings.analyzer, "name": str(c["name"]),
-          "share": float(c["share"]), "hex": str(c["hex"])} for c in found],
-    )  # fmt: skip
+        [
+            {
+                "media_id": media_id,
+                "analyzer": findings.analyzer,
+                "name": str(c["name"]),
+                "share": float(c["share"]),
+                "hex": str(c["hex"]),
+            }
+            for c in found
+        ],
+    )
 
 
 def colors_of(conn: Connection, media_id: int) -> list[dict[str, Any]]:

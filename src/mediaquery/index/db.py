@@ -28,8 +28,7 @@ class PoolLimits:
     timeout: float
 
     def kwargs(self) -> dict[str, Any]:
-        return {"pool_size": self.size, "max_overflow": self.overflow,
-                "pool_timeout": self.timeout}  # fmt: skip
+        return {"pool_size": self.size, "max_overflow": self.overflow, "pool_timeout": self.timeout}
 
 
 def make_engine(url: str, pool: PoolLimits | None = None) -> Engine:

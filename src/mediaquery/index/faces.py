@@ -27,12 +27,19 @@ def replace_faces(
         ids.append(
             conn.execute(
                 insert(faces)
-                .values(media_id=media_id, analyzer=analyzer, box=face["box"],
-                        score=float(face["score"]), embedding=to_blob(vec), created_at=now,
-                        start_ms=face.get("start_ms"), end_ms=face.get("end_ms"))
+                .values(
+                    media_id=media_id,
+                    analyzer=analyzer,
+                    box=face["box"],
+                    score=float(face["score"]),
+                    embedding=to_blob(vec),
+                    created_at=now,
+                    start_ms=face.get("start_ms"),
+                    end_ms=face.get("end_ms"),
+                )
                 .returning(faces.c.id)
             ).scalar_one()
-        )  # fmt: skip
+        )
     return [int(i) for i in ids]
 
 
@@ -91,11 +98,14 @@ def faces_in_media(conn: Connection, media_id: int) -> list[dict[str, Any]]:
         .where(faces.c.media_id == media_id)
     ).all()
     out = [
-        {"box": r.box, "confidence": round(100 * r.score, 2),
-         "person": {"id": r.pid, "name": r.name} if r.pid is not None else None,
-         **({"start_ms": r.start_ms, "end_ms": r.end_ms} if r.start_ms is not None else {})}
+        {
+            "box": r.box,
+            "confidence": round(100 * r.score, 2),
+            "person": {"id": r.pid, "name": r.name} if r.pid is not None else None,
+            **({"start_ms": r.start_ms, "end_ms": r.end_ms} if r.start_ms is not None else {}),
+        }
         for r in rows
-    ]  # fmt: skip
+    ]
     return sorted(out, key=lambda f: (f.get("start_ms", 0), f["box"]["left"], f["box"]["top"]))
 
 
@@ -109,10 +119,13 @@ def person_segments(
     rows = conn.execute(
         select(faces.c.media_id, faces.c.start_ms, faces.c.end_ms, people.c.id, people.c.name)
         .join(people, people.c.id == faces.c.person_id)
-        .where(faces.c.media_id.in_(list(media_ids)), faces.c.start_ms.is_not(None),
-               or_(*(people_index.named_by(v) for v in values)))
+        .where(
+            faces.c.media_id.in_(list(media_ids)),
+            faces.c.start_ms.is_not(None),
+            or_(*(people_index.named_by(v) for v in values)),
+        )
         .order_by(faces.c.media_id, people.c.id, faces.c.start_ms)
-    ).all()  # fmt: skip
+    ).all()
     out: dict[int, list[dict[str, Any]]] = {}
     for r in rows:
         spans = out.setdefault(int(r.media_id), [])
@@ -120,8 +133,13 @@ def person_segments(
         if last and last["person"]["id"] == r.id and r.start_ms <= last["end_ms"]:
             last["end_ms"] = max(last["end_ms"], r.end_ms)
             continue
-        spans.append({"person": {"id": int(r.id), "name": r.name}, "start_ms": r.start_ms,
-                      "end_ms": r.end_ms})  # fmt: skip
+        spans.append(
+            {
+                "person": {"id": int(r.id), "name": r.name},
+                "start_ms": r.start_ms,
+                "end_ms": r.end_ms,
+            }
+        )
     return {m: sorted(s, key=lambda x: (x["start_ms"], x["person"]["id"])) for m, s in out.items()}
 
 
@@ -151,11 +169,11 @@ def candidates(
     """(media name, person id, person name, embedding) of the faces of these people and of
     the newest `waiting` faces that belong to nobody."""
     cols = (media.c.name.label("media"), faces.c.person_id, people.c.name, faces.c.embedding)
-    base = (
-        select(*cols)
-        .select_from(faces.join(media, media.c.id == faces.c.media_id)
-                     .outerjoin(people, people.c.id == faces.c.person_id))
-    )  # fmt: skip
+    base = select(*cols).select_from(
+        faces.join(media, media.c.id == faces.c.media_id).outerjoin(
+            people, people.c.id == faces.c.person_id
+        )
+    )
     rows = (
         list(conn.execute(base.where(faces.c.person_id.in_(list(person_ids)))))
         if person_ids

@@ -70,15 +70,31 @@ def save_findings(
     if results:
         conn.execute(
             insert(analyses),
-            [{"media_id": row.id, "analyzer": f.analyzer, "version": f.version, "etag": etag,
-              "ran_at": now, "duration_ms": ms, **_skipped(f)} for f, ms in results],
-        )  # fmt: skip
+            [
+                {
+                    "media_id": row.id,
+                    "analyzer": f.analyzer,
+                    "version": f.version,
+                    "etag": etag,
+                    "ran_at": now,
+                    "duration_ms": ms,
+                    **_skipped(f),
+                }
+                for f, ms in results
+            ],
+        )
     conn.execute(
         update(media)
         .where(media.c.id == row.id)
-        .values(status=str(Status.DONE), error=None, width=width, height=height,
-                analyzed_at=now, updated_at=now)
-    )  # fmt: skip
+        .values(
+            status=str(Status.DONE),
+            error=None,
+            width=width,
+            height=height,
+            analyzed_at=now,
+            updated_at=now,
+        )
+    )
     return True
 
 
@@ -104,8 +120,17 @@ def _skipped(findings: Findings) -> dict[str, Any]:
 
 def _clear_analyzer(conn: Connection, media_id: int, analyzer: str) -> None:
     delete_faces(conn, media_id, analyzer)
-    for table in (label_terms, labels, moderation_labels, text_lines, embeddings, analyses,
-                  label_segments, label_timestamps, media_colors):  # fmt: skip
+    for table in (
+        label_terms,
+        labels,
+        moderation_labels,
+        text_lines,
+        embeddings,
+        analyses,
+        label_segments,
+        label_timestamps,
+        media_colors,
+    ):
         conn.execute(
             delete(table).where(table.c.media_id == media_id, table.c.analyzer == analyzer)
         )
@@ -122,11 +147,21 @@ def _insert_labels(
         return
     conn.execute(
         insert(labels),
-        [{"media_id": media_id, "name": lab.name, "confidence": round(lab.confidence, 3),
-          "parents": list(lab.parents), "aliases": list(lab.aliases), "category": lab.category,
-          "analyzer": findings.analyzer, "analyzer_version": findings.version,
-          "boxes": _boxes(lab)} for lab in found],
-    )  # fmt: skip
+        [
+            {
+                "media_id": media_id,
+                "name": lab.name,
+                "confidence": round(lab.confidence, 3),
+                "parents": list(lab.parents),
+                "aliases": list(lab.aliases),
+                "category": lab.category,
+                "analyzer": findings.analyzer,
+                "analyzer_version": findings.version,
+                "boxes": _boxes(lab),
+            }
+            for lab in found
+        ],
+    )
     # One row per searchable word of a label: its name and aliases, the strongest label wins.
     terms: dict[str, tuple[float, str]] = {}
     for lab in found:
@@ -135,9 +170,17 @@ def _insert_labels(
                 terms[term] = (lab.confidence, lab.name)
     conn.execute(
         insert(label_terms),
-        [{"term": t, "media_id": media_id, "confidence": c, "analyzer": findings.analyzer,
-          "label": name} for t, (c, name) in sorted(terms.items())],
-    )  # fmt: skip
+        [
+            {
+                "term": t,
+                "media_id": media_id,
+                "confidence": c,
+                "analyzer": findings.analyzer,
+                "label": name,
+            }
+            for t, (c, name) in sorted(terms.items())
+        ],
+    )
 
 
 def _insert_moderation(
@@ -146,12 +189,17 @@ def _insert_moderation(
     for lab in found:
         conn.execute(
             insert(moderation_labels).values(
-                media_id=media_id, name=lab.name, name_key=lab.name.casefold(),
+                media_id=media_id,
+                name=lab.name,
+                name_key=lab.name.casefold(),
                 parent_key=lab.parents[0].casefold() if lab.parents else None,
-                confidence=round(lab.confidence, 3), parents=list(lab.parents),
-                boxes=_boxes(lab), analyzer=findings.analyzer, analyzer_version=findings.version,
+                confidence=round(lab.confidence, 3),
+                parents=list(lab.parents),
+                boxes=_boxes(lab),
+                analyzer=findings.analyzer,
+                analyzer_version=findings.version,
             )
-        )  # fmt: skip
+        )
 
 
 def _insert_text(conn: Connection, media_id: int, findings: Findings) -> None:
@@ -159,11 +207,16 @@ def _insert_text(conn: Connection, media_id: int, findings: Findings) -> None:
     if not isinstance(lines, list):
         return
     rows = [
-        {"media_id": media_id, "line_no": i, "text": str(line["text"]),
-         "confidence": float(line["confidence"]), "box": line.get("box"),
-         "analyzer": findings.analyzer}
+        {
+            "media_id": media_id,
+            "line_no": i,
+            "text": str(line["text"]),
+            "confidence": float(line["confidence"]),
+            "box": line.get("box"),
+            "analyzer": findings.analyzer,
+        }
         for i, line in enumerate(lines)
-    ]  # fmt: skip
+    ]
     if rows:
         conn.execute(insert(text_lines), rows)
     # The searchable document holds the lines of every text analyzer of this media.
@@ -184,10 +237,12 @@ def _insert_embedding(conn: Connection, media_id: int, findings: Findings) -> No
         vec = vec / norm
     conn.execute(
         insert(embeddings).values(
-            media_id=media_id, analyzer=findings.analyzer, dim=int(vec.size),
+            media_id=media_id,
+            analyzer=findings.analyzer,
+            dim=int(vec.size),
             vector=vec.astype("<f4").tobytes(),
         )
-    )  # fmt: skip
+    )
 
 
 def attach_details(conn: Connection, row: MediaRow) -> dict[str, Any]:
@@ -206,12 +261,17 @@ def attach_details(conn: Connection, row: MediaRow) -> dict[str, Any]:
         .order_by(text_lines.c.analyzer, text_lines.c.line_no)
     )
     mod = conn.execute(
-        select(moderation_labels.c.name, moderation_labels.c.confidence,
-               moderation_labels.c.parents, moderation_labels.c.boxes,
-               moderation_labels.c.analyzer, moderation_labels.c.analyzer_version)
+        select(
+            moderation_labels.c.name,
+            moderation_labels.c.confidence,
+            moderation_labels.c.parents,
+            moderation_labels.c.boxes,
+            moderation_labels.c.analyzer,
+            moderation_labels.c.analyzer_version,
+        )
         .where(moderation_labels.c.media_id == row.id)
         .order_by(moderation_labels.c.confidence.desc(), moderation_labels.c.name)
-    )  # fmt: skip
+    )
     return {
         "text": [dict(r._mapping) for r in lines],
         "moderation": [{**r._mapping, "boxes": r.boxes or []} for r in mod],

@@ -61,8 +61,9 @@ def utc_month(taken_at: float | None) -> int:
 
 def _keys(conn: Connection, media_id: int) -> tuple[Key | None, Key | None]:
     """The media's place_time_counts and camera_counts keys (None: it counts in neither)."""
-    q = select(media.c.taken_month, media.c.taken_at, media.c.country_code, media.c.camera,
-               media.c.meta).where(media.c.id == media_id)  # fmt: skip
+    q = select(
+        media.c.taken_month, media.c.taken_at, media.c.country_code, media.c.camera, media.c.meta
+    ).where(media.c.id == media_id)
     row = conn.execute(q).first()
     if row is None:
         return None, None
@@ -70,8 +71,12 @@ def _keys(conn: Connection, media_id: int) -> tuple[Key | None, Key | None]:
     meta = meta or {}
     when = (month or 0, utc_month(taken_at))
     place = meta.get("place") or {}
-    where = (code or "", place.get("country") or "", place.get("region") or "",
-             place.get("city") or "")  # fmt: skip
+    where = (
+        code or "",
+        place.get("country") or "",
+        place.get("region") or "",
+        place.get("city") or "",
+    )
     place_key = (*when, *where) if when[0] or any(where) else None
     cam = meta.get("camera") or {}
     camera_key = (*when, camera, cam.get("make") or "", cam.get("model") or "") if camera else None
@@ -147,8 +152,9 @@ def rebuild(conn: Connection) -> None:
         _roll_up(conn, table, [_ANY_TIME, _ANY_TIME, *(t[k] for k in keep)], t.month != ANY_TIME)
     t = place_time_counts.c
     everywhere: list[Any] = [literal_column(f"'{ANYWHERE}'"), *[literal_column("''")] * 3]
-    _roll_up(conn, place_time_counts, [t.month, t.utc_month, *everywhere],
-             t.country_code != ANYWHERE)  # fmt: skip
+    _roll_up(
+        conn, place_time_counts, [t.month, t.utc_month, *everywhere], t.country_code != ANYWHERE
+    )
 
 
 _ANY_TIME: Any = literal_column(str(ANY_TIME))

@@ -50,16 +50,26 @@ def save_metadata(conn: Connection, name: str, etag: str, meta: Metadata) -> boo
     place = meta.place or {}
     month = meta.taken.year * 100 + meta.taken.month if meta.taken else None
     with meta_counts.tracked(conn, media_id):
-        conn.execute(update(media).where(media.c.id == media_id).values(
-            meta=meta.public(), taken_at=meta.taken_utc, taken_month=month, camera=camera,
-            country_code=(place.get("country_code") or "").upper() or None,
-            lat=meta.lat, lon=meta.lon))  # fmt: skip
+        conn.execute(
+            update(media)
+            .where(media.c.id == media_id)
+            .values(
+                meta=meta.public(),
+                taken_at=meta.taken_utc,
+                taken_month=month,
+                camera=camera,
+                country_code=(place.get("country_code") or "").upper() or None,
+                lat=meta.lat,
+                lon=meta.lon,
+            )
+        )
     conn.execute(delete(place_terms).where(place_terms.c.media_id == media_id))
     terms = {v.casefold() for k, v in place.items() if v and k != "country_code"}
     if terms:
         conn.execute(insert(place_terms), [{"term": t, "media_id": media_id} for t in terms])
-    conn.execute(delete(analyses).where(analyses.c.media_id == media_id,
-                                        analyses.c.analyzer == NAME))  # fmt: skip
+    conn.execute(
+        delete(analyses).where(analyses.c.media_id == media_id, analyses.c.analyzer == NAME)
+    )
     provenance = dict(analyzer=NAME, version=VERSION, etag=etag, ran_at=time.time())
     conn.execute(insert(analyses).values(media_id=media_id, duration_ms=0.0, **provenance))
     return True

@@ -116,10 +116,9 @@ def create(conn: Connection, face_ids: list[int], vectors: np.ndarray) -> int:
     now = time.time()
     pid = conn.execute(
         insert(people)
-        .values(faces=0, total=to_blob(np.zeros(DIM, np.float32)), created_at=now,
-                updated_at=now)
+        .values(faces=0, total=to_blob(np.zeros(DIM, np.float32)), created_at=now, updated_at=now)
         .returning(people.c.id)
-    ).scalar_one()  # fmt: skip
+    ).scalar_one()
     add_faces(conn, int(pid), face_ids, vectors)
     return int(pid)
 
@@ -139,9 +138,13 @@ def add_faces(conn: Connection, person_id: int, face_ids: list[int], vectors: np
     conn.execute(
         update(people)
         .where(people.c.id == person_id)
-        .values(total=to_blob(total), faces=count, updated_at=time.time(),
-                cover_face_id=row.cover_face_id or _best_face(conn, face_ids))
-    )  # fmt: skip
+        .values(
+            total=to_blob(total),
+            faces=count,
+            updated_at=time.time(),
+            cover_face_id=row.cover_face_id or _best_face(conn, face_ids),
+        )
+    )
     _bump(conn, {person_id: total / count})
 
 
@@ -159,9 +162,10 @@ def release_faces(conn: Connection, face_ids: list[int]) -> None:
     if not face_ids:
         return
     rows = conn.execute(
-        select(faces.c.id, faces.c.person_id, faces.c.embedding)
-        .where(faces.c.id.in_(face_ids), faces.c.person_id.is_not(None))
-    ).all()  # fmt: skip
+        select(faces.c.id, faces.c.person_id, faces.c.embedding).where(
+            faces.c.id.in_(face_ids), faces.c.person_id.is_not(None)
+        )
+    ).all()
     by_person: dict[int, list[Any]] = {}
     for r in rows:
         by_person.setdefault(int(r.person_id), []).append(r)
@@ -259,12 +263,18 @@ def _media_count() -> Any:
 def get(conn: Connection, person_id: int) -> dict[str, Any]:
     """One person: id, name, hidden, faces, media, cover_face_id; NotFound if unknown."""
     row = conn.execute(
-        select(people.c.id, people.c.name, people.c.hidden, people.c.faces,
-               people.c.cover_face_id, _media_count().label("media"))
+        select(
+            people.c.id,
+            people.c.name,
+            people.c.hidden,
+            people.c.faces,
+            people.c.cover_face_id,
+            _media_count().label("media"),
+        )
         .select_from(people.outerjoin(faces, faces.c.person_id == people.c.id))
         .where(people.c.id == person_id)
         .group_by(people.c.id)
-    ).first()  # fmt: skip
+    ).first()
     if row is None:
         raise NotFound(f"Person {person_id} not found")
     return {**row._mapping, "hidden": bool(row.hidden)}
@@ -277,13 +287,19 @@ def list_people(
     when asked."""
     count = _media_count()
     q = (
-        select(people.c.id, people.c.name, people.c.hidden, people.c.faces,
-               people.c.cover_face_id, count.label("media"))
+        select(
+            people.c.id,
+            people.c.name,
+            people.c.hidden,
+            people.c.faces,
+            people.c.cover_face_id,
+            count.label("media"),
+        )
         .select_from(people.join(faces, faces.c.person_id == people.c.id))
         .group_by(people.c.id)
         .order_by(count.desc(), people.c.id)
         .limit(limit)
-    )  # fmt: skip
+    )
     if not hidden:
         q = q.where(people.c.hidden == 0)
     if after is not None:

@@ -83,8 +83,19 @@ def _prefix_bound(prefix: str) -> str | None:
 
 def _has_nul(f: MediaFilter) -> bool:
     # No name, label or word holds NUL, and PostgreSQL cannot even be asked about one.
-    values = [f.prefix, f.type, f.status, f.text, f.moderation, f.camera, f.place, f.country,
-              *f.labels, *f.people, *f.colors]  # fmt: skip
+    values = [
+        f.prefix,
+        f.type,
+        f.status,
+        f.text,
+        f.moderation,
+        f.camera,
+        f.place,
+        f.country,
+        *f.labels,
+        *f.people,
+        *f.colors,
+    ]
     return any(v is not None and "\x00" in v for v in values)
 
 
@@ -116,11 +127,10 @@ def _selective_labels(conn: Connection, f: MediaFilter) -> set[str]:
     for lab in f.labels:
         first = (
             select(literal(1))
-            .where(term_matches(lab),
-                   label_terms.c.confidence >= f.min_confidence)
+            .where(term_matches(lab), label_terms.c.confidence >= f.min_confidence)
             .limit(SELECTIVE)
             .subquery()
-        )  # fmt: skip
+        )
         if conn.execute(select(func.count()).select_from(first)).scalar_one() < SELECTIVE:
             found.add(lab)
     return found
@@ -177,12 +187,14 @@ def _conditions(
             conds.append(seen_between(lab, f.from_ms, f.to_ms, f.min_confidence))
             continue
         if lab in selective:  # IN (...): SQLite reads the matches first, then sorts them
-            conds.append(media.c.id.in_(
-                select(label_terms.c.media_id).where(
-                    term_matches(lab),
-                    label_terms.c.confidence >= f.min_confidence,
+            conds.append(
+                media.c.id.in_(
+                    select(label_terms.c.media_id).where(
+                        term_matches(lab),
+                        label_terms.c.confidence >= f.min_confidence,
+                    )
                 )
-            ))  # fmt: skip
+            )
             continue
         conds.append(
             exists().where(

@@ -127,10 +127,21 @@ def upsert_media(
             existing.version = version
         return existing, False
     values = dict(
-        type=str(type), content_type=content_type, size=size, etag=etag, version=version,
-        status=str(status), error=error, width=None, height=None, updated_at=now, analyzed_at=None,
-        progress=None, video=None, **CLEARED,
-    )  # fmt: skip
+        type=str(type),
+        content_type=content_type,
+        size=size,
+        etag=etag,
+        version=version,
+        status=str(status),
+        error=error,
+        width=None,
+        height=None,
+        updated_at=now,
+        analyzed_at=None,
+        progress=None,
+        video=None,
+        **CLEARED,
+    )
     if existing:
         with meta_counts.tracked(conn, existing.id):
             conn.execute(update(media).where(media.c.id == existing.id).values(**values))
@@ -145,8 +156,18 @@ def upsert_media(
 def _clear_findings(conn: Connection, media_id: int) -> None:
     delete_faces(conn, media_id)  # first: a person whose last face goes disappears
     with tracked(conn, media_id):
-        for table in (label_terms, labels, analyses, moderation_labels, text_lines, embeddings,
-                      label_segments, label_timestamps, video_chunks, place_terms):  # fmt: skip
+        for table in (
+            label_terms,
+            labels,
+            analyses,
+            moderation_labels,
+            text_lines,
+            embeddings,
+            label_segments,
+            label_timestamps,
+            video_chunks,
+            place_terms,
+        ):
             conn.execute(delete(table).where(table.c.media_id == media_id))
     delete_text(conn, media_id)
 
@@ -197,14 +218,19 @@ def attach_labels(conn: Connection, rows: list[MediaRow], min_confidence: float)
     by_id = {r.id: r for r in rows}
     q = (
         select(
-            labels.c.media_id, labels.c.name, labels.c.confidence,
-            cast(labels.c.parents, Text), cast(labels.c.aliases, Text), labels.c.category,
-            labels.c.analyzer, labels.c.analyzer_version, cast(labels.c.boxes, Text),
+            labels.c.media_id,
+            labels.c.name,
+            labels.c.confidence,
+            cast(labels.c.parents, Text),
+            cast(labels.c.aliases, Text),
+            labels.c.category,
+            labels.c.analyzer,
+            labels.c.analyzer_version,
+            cast(labels.c.boxes, Text),
         )
-        .where(_one_of(conn, labels.c.media_id, list(by_id)),
-               labels.c.confidence >= min_confidence)
+        .where(_one_of(conn, labels.c.media_id, list(by_id)), labels.c.confidence >= min_confidence)
         .order_by(labels.c.media_id, labels.c.confidence.desc(), labels.c.name)
-    )  # fmt: skip
+    )
     decoded: dict[str, list[Any]] = {}
 
     def strings(raw: str) -> list[Any]:
@@ -214,21 +240,34 @@ def attach_labels(conn: Connection, rows: list[MediaRow], min_confidence: float)
 
     for r in conn.execute(q):
         media_id, name, conf, parents, aliases, category, analyzer, version, boxes = r
-        by_id[media_id].labels.append({
-            "name": name, "confidence": conf, "parents": strings(parents),
-            "aliases": strings(aliases), "category": category, "analyzer": analyzer,
-            "analyzer_version": version, "boxes": _boxes(boxes),
-        })  # fmt: skip
+        by_id[media_id].labels.append(
+            {
+                "name": name,
+                "confidence": conf,
+                "parents": strings(parents),
+                "aliases": strings(aliases),
+                "category": category,
+                "analyzer": analyzer,
+                "analyzer_version": version,
+                "boxes": _boxes(boxes),
+            }
+        )
 
 
 def attach_analyses(conn: Connection, row: MediaRow) -> None:
     """Fill the provenance of one row: which analyzer versions ran, when, how long."""
     q = (
-        select(analyses.c.analyzer, analyses.c.version, analyses.c.ran_at, analyses.c.duration_ms,
-               analyses.c.status, analyses.c.reason)
+        select(
+            analyses.c.analyzer,
+            analyses.c.version,
+            analyses.c.ran_at,
+            analyses.c.duration_ms,
+            analyses.c.status,
+            analyses.c.reason,
+        )
         .where(analyses.c.media_id == row.id, analyses.c.analyzer != METADATA)
         .order_by(analyses.c.analyzer)
-    )  # fmt: skip
+    )
     row.analyses = [{**r._mapping, "status": r.status or "done"} for r in conn.execute(q)]
 
 

@@ -67,10 +67,11 @@ def rank_by_vector(
     order = np.lexsort((best_ids, -best_scores))  # ties: the older media first
     by_id = {
         r.id: r
-        for r in map(media_row, conn.execute(
-            select(*MEDIA_COLUMNS).where(media.c.id.in_([int(i) for i in best_ids]))
-        ))
-    }  # fmt: skip
+        for r in map(
+            media_row,
+            conn.execute(select(*MEDIA_COLUMNS).where(media.c.id.in_([int(i) for i in best_ids]))),
+        )
+    }
     found = [
         (by_id[int(best_ids[i])], round(float(best_scores[i]), 4))
         for i in order

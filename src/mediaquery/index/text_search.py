@@ -33,17 +33,18 @@ def set_text(conn: Connection, media_id: int, body: str) -> None:
     if not body.strip():
         return
     if conn.dialect.name == "sqlite":
-        conn.execute(text("INSERT INTO media_text(rowid, body) VALUES (:id, :body)"),
-                     {"id": media_id, "body": body})  # fmt: skip
+        conn.execute(
+            text("INSERT INTO media_text(rowid, body) VALUES (:id, :body)"),
+            {"id": media_id, "body": body},
+        )
         return
     conn.execute(
         text(
             "INSERT INTO media_text(media_id, body, doc) "
             "VALUES (:id, :body, to_tsvector('simple', :words))"
         ),
-        {"id": media_id, "body": body.replace("\x00", ""),
-         "words": " ".join(_folded_words(body))},
-    )  # fmt: skip
+        {"id": media_id, "body": body.replace("\x00", ""), "words": " ".join(_folded_words(body))},
+    )
 
 
 def delete_text(conn: Connection, media_id: int) -> None:

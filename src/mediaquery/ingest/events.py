@@ -59,10 +59,16 @@ def object_changed(ctx: Context, name: str) -> IngestResult:
         return IngestResult(name, "skipped", None, reason)
     with write_tx(ctx.engine) as conn:
         row, changed = repo.upsert_media(
-            conn, name=name, type=sniffed.type, content_type=sniffed.content_type,
-            size=stored.size, etag=etag, version=stored.version, status=Status.PENDING,
+            conn,
+            name=name,
+            type=sniffed.type,
+            content_type=sniffed.content_type,
+            size=stored.size,
+            etag=etag,
+            version=stored.version,
+            status=Status.PENDING,
             error=None,
-        )  # fmt: skip
+        )
         if changed:
             jobs.cancel_for_media(conn, name)
             kind = for_media(sniffed.type)
@@ -91,8 +97,12 @@ def log_skipped(where: str, names: list[str]) -> None:
     """One log line for the files a scan skipped as no images or videos."""
     if names:
         shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-        log.info("skipped %d files in %s that are no images or videos (not indexed): %s",
-                 len(names), where, shown)  # fmt: skip
+        log.info(
+            "skipped %d files in %s that are no images or videos (not indexed): %s",
+            len(names),
+            where,
+            shown,
+        )
 
 
 def drop_thumbnails(ctx: Context, etag: str) -> None:

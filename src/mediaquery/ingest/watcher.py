@@ -43,8 +43,9 @@ def _name_of(storage: WatchedFolder, path: Path) -> str | None:
     """The media name of a changed path; anything that cannot be one is said in the log."""
     rel = storage.relative(path)
     if rel is None:
-        log.warning("ignored a change to %s: it is not inside the bucket folder %s",
-                    path, storage.root)  # fmt: skip
+        log.warning(
+            "ignored a change to %s: it is not inside the bucket folder %s", path, storage.root
+        )
         return None
     try:
         return validate_name(rel)
@@ -67,8 +68,11 @@ def watch_bucket(ctx: Context, stop: threading.Event) -> None:
     """Block, applying bucket changes until `stop` is set (local folders only)."""
     folder = ctx.storage.folder()
     if folder is None:
-        log.info("not watching %s: the watcher is for local folders; a bucket sends its "
-                 "changes to POST /v1/events/s3 instead", ctx.storage.description)  # fmt: skip
+        log.info(
+            "not watching %s: the watcher is for local folders; a bucket sends its "
+            "changes to POST /v1/events/s3 instead",
+            ctx.storage.description,
+        )
         return
     root = folder.root
     log.info("watching %s", root)

@@ -86,10 +86,13 @@ def _read() -> Places:
     pairs = (pair.split(_US) for pair in countries.decode().split(_RS))
     ends = np.flatnonzero(np.frombuffer(names, dtype=np.uint8) == ord(_RS)) + 1
     return Places(
-        lat=np.frombuffer(lat, dtype="<f8"), lon=np.frombuffer(lon, dtype="<f8"),
-        population=np.frombuffer(population, dtype="<i8"), names=names,
-        offsets=np.concatenate([[0], ends]), countries=dict(pairs),
-    )  # fmt: skip
+        lat=np.frombuffer(lat, dtype="<f8"),
+        lon=np.frombuffer(lon, dtype="<f8"),
+        population=np.frombuffer(population, dtype="<i8"),
+        names=names,
+        offsets=np.concatenate([[0], ends]),
+        countries=dict(pairs),
+    )
 
 
 def _geocoder() -> Places:

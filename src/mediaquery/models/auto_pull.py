@@ -43,8 +43,12 @@ def pull_all(settings: Settings, names: Sequence[str]) -> list[str]:
     for name in names:
         log.info("auto_pull: downloading %s", name)
         try:
-            done = install.pull(settings.model_dir, CATALOGUE[name],
-                                mirror=settings.models.mirror, progress=_logger(name))  # fmt: skip
+            done = install.pull(
+                settings.model_dir,
+                CATALOGUE[name],
+                mirror=settings.models.mirror,
+                progress=_logger(name),
+            )
         except MediaQueryError as exc:
             log.error("auto_pull: %s failed: %s", name, exc.message)
             failed.append(name)

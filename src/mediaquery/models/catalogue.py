@@ -166,8 +166,10 @@ def missing_reason(model_dir: Path, missing: list[str]) -> str:
     plural = "s" if len(missing) > 1 else ""
     how = []
     if known:
-        how.append(f"run `mediaquery models pull {' '.join(known)}` "
-                   "(or `mediaquery models import NAME FILE`)")  # fmt: skip
+        how.append(
+            f"run `mediaquery models pull {' '.join(known)}` "
+            "(or `mediaquery models import NAME FILE`)"
+        )
     for name in other:
         how.append(f"{name} is not in the catalogue: put its file at {model_dir}/catalogue/{name}")
     return f"model{plural} {', '.join(missing)} not installed: {'; '.join(how)}"

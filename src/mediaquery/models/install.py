@@ -42,9 +42,13 @@ class Verified:
 
 
 def pull(
-    model_dir: Path, entry: CatalogueEntry, *, mirror: str | None = None,
-    progress: Progress | None = None, force: bool = False,
-) -> Installed:  # fmt: skip
+    model_dir: Path,
+    entry: CatalogueEntry,
+    *,
+    mirror: str | None = None,
+    progress: Progress | None = None,
+    force: bool = False,
+) -> Installed:
     """Download the entry (resuming a partial download), verify it and install it."""
     url = entry.source(mirror)
     with store.locked(model_dir, entry.name):
@@ -78,9 +82,12 @@ def verify(model_dir: Path, entry: CatalogueEntry) -> Verified:
     if expected is None:
         return Verified(entry.name, "ok", f"sha256 {actual} (nothing to compare with)")
     if actual != expected:
-        return Verified(entry.name, "corrupt",
-                        f"checksum mismatch: expected sha256 {expected}, got sha256 {actual}; "
-                        f"run `mediaquery models pull {entry.name} --force`")  # fmt: skip
+        return Verified(
+            entry.name,
+            "corrupt",
+            f"checksum mismatch: expected sha256 {expected}, got sha256 {actual}; "
+            f"run `mediaquery models pull {entry.name} --force`",
+        )
     return Verified(entry.name, "ok", f"sha256 {actual}")
 
 
@@ -99,8 +106,15 @@ def remove(model_dir: Path, name: str) -> Path:
 
 def _already(model_dir: Path, entry: CatalogueEntry, path: Path) -> Installed:
     info = {k: str(v) for k, v in store.read_manifest(model_dir).get(entry.name, {}).items()}
-    return Installed(entry.name, path, info.get("sha256", ""), path.stat().st_size,
-                     info.get("source", ""), info.get("pinned", ""), already=True)  # fmt: skip
+    return Installed(
+        entry.name,
+        path,
+        info.get("sha256", ""),
+        path.stat().st_size,
+        info.get("source", ""),
+        info.get("pinned", ""),
+        already=True,
+    )
 
 
 def _install(
@@ -117,8 +131,9 @@ def _install(
         raise ChecksumMismatch(f"{exc.message}; the download was removed") from None
     pinned = "catalogue" if entry.sha256 else "first-pull"
     if expected is None:
-        log.warning("%s has no sha256 in the catalogue: pinned %s on first pull", entry.name,
-                    digest)  # fmt: skip
+        log.warning(
+            "%s has no sha256 in the catalogue: pinned %s on first pull", entry.name, digest
+        )
     target = store.model_file(model_dir, entry.name)
     if entry.member is not None:
         try:
@@ -131,8 +146,9 @@ def _install(
     else:
         _copy_checked(file, target, digest, entry.name)
     size = target.stat().st_size
-    store.record_install(model_dir, entry.name, sha256=digest, size=size, source=source,
-                         pinned=pinned)  # fmt: skip
+    store.record_install(
+        model_dir, entry.name, sha256=digest, size=size, source=source, pinned=pinned
+    )
     log.info("installed %s (%d bytes, sha256 %s) from %s", entry.name, size, digest, source)
     return Installed(entry.name, target, digest, size, source, pinned)
 
@@ -177,7 +193,14 @@ def _install_member_copy(model_dir: Path, entry: CatalogueEntry, source: Path) -
     digest = check_file(source, f"{entry.name} ({member.path})", member.sha256, member.size)
     target = store.model_file(model_dir, entry.name)
     _copy_checked(source, target, digest, entry.name)
-    store.record_install(model_dir, entry.name, sha256=digest, size=target.stat().st_size,
-                         source=f"import:{source}", pinned="catalogue")  # fmt: skip
-    return Installed(entry.name, target, digest, target.stat().st_size, f"import:{source}",
-                     "catalogue")  # fmt: skip
+    store.record_install(
+        model_dir,
+        entry.name,
+        sha256=digest,
+        size=target.stat().st_size,
+        source=f"import:{source}",
+        pinned="catalogue",
+    )
+    return Installed(
+        entry.name, target, digest, target.stat().st_size, f"import:{source}", "catalogue"
+    )

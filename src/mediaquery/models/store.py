@@ -85,8 +85,13 @@ def record_install(
 ) -> None:
     """Remember an install: its hash (what `verify` checks) and where it came from."""
     with _manifest_lock(model_dir) as data:
-        data[name] = {"sha256": sha256, "size": size, "source": source, "pinned": pinned,
-                      "installed_at": time.time()}  # fmt: skip
+        data[name] = {
+            "sha256": sha256,
+            "size": size,
+            "source": source,
+            "pinned": pinned,
+            "installed_at": time.time(),
+        }
 
 
 def forget(model_dir: Path, name: str) -> None:

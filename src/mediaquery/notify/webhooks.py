@@ -103,8 +103,11 @@ class WebhookSender:
     def deliver(self, event: events.Event, stop: threading.Event) -> str | None:
         """POST one event, retrying with exponential backoff; the last error, or None."""
         body = json.dumps(event.as_json(), separators=(",", ":")).encode()
-        headers = {"Content-Type": "application/json", "X-MediaQuery-Event": event.type,
-                   "X-MediaQuery-Delivery": str(event.id)}  # fmt: skip
+        headers = {
+            "Content-Type": "application/json",
+            "X-MediaQuery-Event": event.type,
+            "X-MediaQuery-Delivery": str(event.id),
+        }
         error = None
         for attempt in range(self.hook.max_attempts):
             headers[SIGNATURE_HEADER] = sign(self.hook.secret, body)  # fresh time on each try

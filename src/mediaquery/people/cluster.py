@@ -80,8 +80,9 @@ def cluster(vectors: np.ndarray) -> list[int]:
         counts[k] = 1
         k += 1
     cents = cents[:k]
-    labels = np.concatenate([_nearest(vectors[i : i + 1024], cents) for i in
-                             range(0, len(vectors), 1024)])  # fmt: skip
+    labels = np.concatenate(
+        [_nearest(vectors[i : i + 1024], cents) for i in range(0, len(vectors), 1024)]
+    )
     sizes = np.bincount(labels[labels >= 0], minlength=len(cents))
     return [int(c) if c >= 0 and sizes[c] >= MIN_FACES else -1 for c in labels]
 

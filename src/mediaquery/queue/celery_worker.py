@@ -36,9 +36,18 @@ def run_worker(settings: Settings, queues: list[str], concurrency: int) -> None:
     finally:
         ctx.close()
     argv = [
-        "worker", "--queues", ",".join(queues), "--concurrency", str(concurrency),
-        "--pool", "prefork", "--hostname", f"mediaquery-{os.getpid()}@%h",
-        "--loglevel", os.environ.get("MEDIAQUERY_LOG_LEVEL", "INFO").upper(),
-        "--without-gossip", "--without-mingle",
-    ]  # fmt: skip
+        "worker",
+        "--queues",
+        ",".join(queues),
+        "--concurrency",
+        str(concurrency),
+        "--pool",
+        "prefork",
+        "--hostname",
+        f"mediaquery-{os.getpid()}@%h",
+        "--loglevel",
+        os.environ.get("MEDIAQUERY_LOG_LEVEL", "INFO").upper(),
+        "--without-gossip",
+        "--without-mingle",
+    ]
     make_celery(settings).worker_main(argv)

@@ -118,8 +118,9 @@ class S3Storage:
         try:
             while data:
                 number = len(parts) + 1
-                sent = self.client.upload_part(Bucket=self.bucket, Key=key, UploadId=upload_id,
-                                               PartNumber=number, Body=data)  # fmt: skip
+                sent = self.client.upload_part(
+                    Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data
+                )
                 parts.append({"ETag": sent["ETag"], "PartNumber": number})
                 size += len(data)
                 data = _read_part(src, PART_SIZE, max_bytes, size)

@@ -393,8 +393,11 @@ def _faces(shots: list[_Shot], ranges: list[dict[str, int]]) -> list[dict[str, A
         for findings in shot.findings:
             found = findings.extra.get("faces")
             if isinstance(found, list):
-                out += [{**face, "start_ms": span["start_ms"], "end_ms": span["end_ms"]}
-                        for face in found if isinstance(face, dict)]  # fmt: skip
+                out += [
+                    {**face, "start_ms": span["start_ms"], "end_ms": span["end_ms"]}
+                    for face in found
+                    if isinstance(face, dict)
+                ]
     return out
 
 

@@ -27,8 +27,12 @@ def job_counts(conn: ConnDep, request: Request) -> JobCounts:
 @router.post("/reindex", response_model=ReindexResult)
 async def run_reindex(ctx: CtxDep, body: ReindexRequest) -> ReindexResult:
     """Re-run analyzers on indexed images whose analyzer versions changed (or all, with force)."""
-    f = MediaFilter(prefix=body.prefix, labels=body.label, status=body.status,
-                    min_confidence=ctx.settings.labels.default_min_confidence)  # fmt: skip
+    f = MediaFilter(
+        prefix=body.prefix,
+        labels=body.label,
+        status=body.status,
+        min_confidence=ctx.settings.labels.default_min_confidence,
+    )
     plan = await run_in_threadpool(reindex, ctx, f, body.analyzers, body.force)
     return ReindexResult(queued=len(plan.names), considered=plan.considered)
 

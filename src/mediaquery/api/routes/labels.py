@@ -29,8 +29,11 @@ def facets(
     seconds at a million media. Without a filter (at a whole-number min_confidence) they are
     always exact: kept counts."""
     found = count_facets(conn, f, limit)
-    return LabelFacets(labels=[LabelFacet(**x) for x in found.labels], sampled=found.sampled,
-                       counted_media=found.counted_media)  # fmt: skip
+    return LabelFacets(
+        labels=[LabelFacet(**x) for x in found.labels],
+        sampled=found.sampled,
+        counted_media=found.counted_media,
+    )
 
 
 @router.get("/words", response_model=LabelWords)

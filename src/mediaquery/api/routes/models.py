@@ -68,6 +68,10 @@ def _collect(ctx: Context) -> ModelsPublic:
 
 def _status(analyzer: Analyzer) -> AnalyzerStatus:
     reason = analyzer.unavailable_reason(analyzer.model_dir)
-    return AnalyzerStatus(name=analyzer.name, version=analyzer.version,
-                          requires=list(analyzer.requires), available=reason is None,
-                          reason=reason)  # fmt: skip
+    return AnalyzerStatus(
+        name=analyzer.name,
+        version=analyzer.version,
+        requires=list(analyzer.requires),
+        available=reason is None,
+        reason=reason,
+    )

@@ -84,9 +84,13 @@ class FaceMatches(BaseModel):
 
 def _public(row: dict[str, Any]) -> PersonPublic:
     return PersonPublic(
-        id=row["id"], name=row["name"], hidden=row["hidden"], faces=row["faces"],
-        media=row["media"], thumbnail=f"/v1/people/{row['id']}/thumbnail",
-    )  # fmt: skip
+        id=row["id"],
+        name=row["name"],
+        hidden=row["hidden"],
+        faces=row["faces"],
+        media=row["media"],
+        thumbnail=f"/v1/people/{row['id']}/thumbnail",
+    )
 
 
 @router.get("/v1/people", response_model=PeoplePage)
@@ -165,11 +169,14 @@ def person_thumbnail(ctx: CtxDep, conn: ConnDep, person_id: PersonId) -> Respons
         image = decode_image(path, ctx.settings.max_image_pixels).image
     w, h = image.size
     m = 0.2 * max(box["width"] * w, box["height"] * h)
-    crop = image.crop((
-        max(0, round(box["left"] * w - m)), max(0, round(box["top"] * h - m)),
-        min(w, round((box["left"] + box["width"]) * w + m)),
-        min(h, round((box["top"] + box["height"]) * h + m)),
-    ))  # fmt: skip
+    crop = image.crop(
+        (
+            max(0, round(box["left"] * w - m)),
+            max(0, round(box["top"] * h - m)),
+            min(w, round((box["left"] + box["width"]) * w + m)),
+            min(h, round((box["top"] + box["height"]) * h + m)),
+        )
+    )
     crop.thumbnail((THUMB_SIDE, THUMB_SIDE))
     buf = io.BytesIO()
     crop.convert("RGB").save(buf, "JPEG", quality=85)
@@ -225,9 +232,13 @@ async def search_by_face(
     found = await run_in_threadpool(_search)
     return FaceMatches(
         items=[
-            FaceMatch(name=m.media, similarity=m.similarity,
-                      person=PersonRef(id=m.person_id, name=m.person_name)
-                      if m.person_id is not None else None)
+            FaceMatch(
+                name=m.media,
+                similarity=m.similarity,
+                person=PersonRef(id=m.person_id, name=m.person_name)
+                if m.person_id is not None
+                else None,
+            )
             for m in found
         ]
-    )  # fmt: skip
+    )
