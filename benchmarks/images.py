@@ -1,15 +1,20 @@
 """Ingest photos through the real service and compare with raw model inference.
 
-Run: python benchmarks/images.py [--images 96] [--folder DIR] [--workers 2]
+Run: python benchmarks/images.py [--images 96] [--folder DIR | --camera-mix PHOTOS_DIR]
+       [--workers 2] [--analyzers labels | default | a,b,...] [--batch-size 4]
+       [--mode upload | folder] [--pipeline-only]
 
-Starts `mediaquery serve` in a temporary data folder, uploads 640x480 JPEGs over HTTP, and
-prints images/s, p50/p95 seconds from upload to `done`, peak RSS of the service, per-analyzer
-ms/image, and the ratio of pipeline wall time to raw ONNX inference and to the analyzers called
-directly on the same images (using every core). The service's workers take --batch-size jobs at
-once and make one model call for them (MEDIAQUERY_QUEUE__BATCH_SIZE), so each raw baseline is
-timed twice: at that batch size (like for like: the ratio to read) and one image per call. With
---batch-size 1 both sides are one image per call. Figures, not assertions: this machine's
-timing is noisy.
+Starts `mediaquery serve` in a temporary data folder, uploads 640x480 JPEGs over HTTP (or the
+files of --folder, or the real camera photos of --camera-mix), and prints images/s, p50/p95
+seconds from upload to `done`, the peak memory of the server and its workers (their RSS summed
+at one moment, sampled from /proc), the CPU time they spent per image (user + system, from
+/proc: comparable on a machine shared with other work, where images/s are not), per-analyzer
+ms/image and share, and (unless --pipeline-only) the ratio of pipeline wall time to raw ONNX
+inference and to the analyzers called directly on the same images (using every core).
+The service's workers take --batch-size jobs at once and make one model call for them
+(MEDIAQUERY_QUEUE__BATCH_SIZE), so each raw baseline is timed twice: at that batch size
+(like for like: the ratio to read) and one image per call. With --batch-size 1 both sides are
+one image per call. Figures, not assertions: this machine's timing is noisy.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).parent))
+from proc_usage import TreeSampler  # noqa: E402
 from raw_inference import raw_inference_seconds  # noqa: E402
 
 from mediaquery.decode import decode_image  # noqa: E402
@@ -72,27 +78,32 @@ def read_folder(folder: Path) -> dict[str, bytes]:
     }
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def camera_mix(photos_dir: Path, min_mp: float = 1.0) -> dict[str, bytes]:
+    """Real camera photos: the label evaluation photos of at least `min_mp` megapixels (read
+    from `photos_dir`, see benchmarks/label_eval), the face photos and camera files of tests/data
+    that decode (one of them is truncated on purpose)."""
+    manifest = json.loads((ROOT / "benchmarks/label_eval/manifest.json").read_text("utf-8"))
+    files = [photos_dir / p["id"] for p in manifest["photos"]
+             if p["width"] * p["height"] >= min_mp * 1e6]  # fmt: skip
+    files += sorted((ROOT / "tests/data/faces").glob("*.jpg"))
+    files += [ROOT / "tests/data/camera" / n for n in ("xiaomi.heic", "iphone_xs.heic")]
+    return {f"{f.parent.name}/{f.name}": f.read_bytes() for f in files}
+
+
+def default_analyzers() -> list[str]:
+    """The analyzers a service runs when none are configured."""
+    from mediaquery.config import Settings
+
+    return list(Settings.model_fields["analyzers"].get_default(call_default_factory=True))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def peak_rss_mb(pid: int) -> float:
-    """Peak RSS of a process and its children (VmHWM), in MiB."""
-    total = 0
-    pids = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(x) for x in children.read_text().split()]
-    for p in pids:
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    total += int(line.split()[1])
-        except FileNotFoundError:
-            pass
-    return total / 1024
 
 
 def listen_done(url: str, names: set[str], done_at: dict[str, float]) -> threading.Thread:
@@ -127,7 +138,12 @@ def analyzer_ms(url: str, names: list[str]) -> dict[str, float]:
 
 
 def run(
-    photos: dict[str, bytes], workers: int, mode: str, analyzers: list[str], batch: int
+    photos: dict[str, bytes],
+    workers: int,
+    mode: str,
+    analyzers: list[str],
+    batch: int,
+    raw_too: bool = True,
 ) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="mq-bench-"))
     models = Path(tempfile.gettempdir()) / "mediaquery-bench"
@@ -154,6 +170,7 @@ def run(
         str(port),
     ]
     proc = subprocess.Popen(cmd, env=env, start_new_session=True)
+    sampler = TreeSampler(proc.pid).__enter__()
     try:
         _wait_healthy(url)
         warm = dict(list(make_photos(4).items()))
@@ -163,6 +180,7 @@ def run(
         sent_at: dict[str, float] = {}
         done_at: dict[str, float] = {}
         listener = listen_done(url, set(photos), done_at)
+        cpu0 = sampler.cpu()
         t0 = time.perf_counter()
         if mode == "folder":
             # what a user copying files into the bucket does: the watcher picks them up
@@ -183,20 +201,14 @@ def run(
         upload_s = time.perf_counter() - t0
         listener.join(600)
         wall = max(done_at.values()) - t0
-        rss = peak_rss_mb(proc.pid)
+        cpu1 = sampler.cpu()
         per_analyzer = analyzer_ms(url, list(photos))
     finally:
+        sampler.__exit__()
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(30)
+    cpu_s = sum(t - cpu0.get(p, 0.0) for p, t in cpu1.items())
     latencies = sorted(done_at[n] - sent_at[n] for n in photos)
-    decoded = [preprocess(decode_image(io.BytesIO(b), 10**9, 256).image) for b in photos.values()]
-    # best of three: the machine is shared and noisy, and the best run is the fairest bound
-    cores = os.cpu_count() or 2
-    batches = sorted({batch, 1}, reverse=True)  # the service's batch size first
-    raw = {
-        b: min(raw_inference_seconds(decoded, cores, 1, ensure_model(models), b) for _ in range(3))
-        for b in batches
-    }
     print(
         f"images                 {len(photos)}  ({workers} workers, {os.cpu_count()} cores, "
         f"{batch} jobs per model call)"
@@ -206,9 +218,41 @@ def run(
     print(
         f"upload -> done         p50 {_pct(latencies, 50):.2f} s   p95 {_pct(latencies, 95):.2f} s"
     )
-    print(f"peak RSS (server+workers) {rss:.0f} MiB")
+    cores = os.cpu_count() or 2
+    cpu_ms = 1000 * cpu_s / len(photos)
+    print(
+        f"CPU (server+workers)   {cpu_ms:.0f} ms/image (user+sys) -> "
+        f"{1000 * cores / max(cpu_ms, 1e-9):.1f} images/s if the {cores} cores were all ours"
+    )
+    print(
+        f"peak RSS (server+workers) {sampler.peak_mib:.0f} MiB summed at one moment "
+        f"({len(sampler.peak_by_pid)} processes; sum of each one's peak "
+        f"{sum(sampler.peak_by_pid.values()):.0f} MiB)"
+    )
+    per_process = ", ".join(f"{p}: {m:.0f}" for p, m in sorted(sampler.peak_by_pid.items()))
+    print(f"peak RSS per process   {per_process} MiB (the first is the server)")
+    total_ms = sum(per_analyzer.values()) or 1.0
     for name, ms in per_analyzer.items():
-        print(f"analyzer {name:<14} {ms:.1f} ms/image (in a worker, model only)")
+        print(
+            f"analyzer {name:<14} {ms:.1f} ms/image (in a worker, model only; "
+            f"{100 * ms / total_ms:.0f} % of analyzer time)"
+        )
+    if raw_too:
+        compare_raw(photos, analyzers, models, batch, wall)
+
+
+def compare_raw(
+    photos: dict[str, bytes], analyzers: list[str], models: Path, batch: int, wall: float
+) -> None:
+    """The pipeline's wall time against raw inference and the analyzers called directly."""
+    decoded = [preprocess(decode_image(io.BytesIO(b), 10**9, 256).image) for b in photos.values()]
+    # best of three: the machine is shared and noisy, and the best run is the fairest bound
+    cores = os.cpu_count() or 2
+    batches = sorted({batch, 1}, reverse=True)  # the service's batch size first
+    raw = {
+        b: min(raw_inference_seconds(decoded, cores, 1, ensure_model(models), b) for _ in range(3))
+        for b in batches
+    }
     for b, seconds in raw.items():
         print(
             f"raw inference, {b} per call   {seconds:.2f} s  ->  {len(photos) / seconds:.1f} "
@@ -282,9 +326,17 @@ def _wait_prefix_done(url: str, prefix: str, n: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--images", type=int, default=96)
-    ap.add_argument("--folder", type=Path, help="use these files instead of generated photos")
+    source = ap.add_mutually_exclusive_group()
+    source.add_argument("--folder", type=Path, help="use these files instead of generated photos")
+    source.add_argument("--camera-mix", type=Path, metavar="PHOTOS_DIR",
+                        help="real camera photos: label evaluation photos of 1 MP or more from "
+                             "PHOTOS_DIR, and those of tests/data")  # fmt: skip
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--analyzers", default="labels", help="comma-separated analyzers to enable")
+    ap.add_argument(
+        "--analyzers",
+        default="labels",
+        help="comma-separated analyzers to enable; 'default': every default one",
+    )
     ap.add_argument("--mode", choices=["upload", "folder"], default="upload",
                     help="PUT over HTTP, or copy into the bucket folder")  # fmt: skip
     ap.add_argument(
@@ -293,11 +345,17 @@ def main() -> None:
         default=4,
         help="jobs a worker takes per model call (the service's default is 4)",
     )
+    ap.add_argument("--pipeline-only", action="store_true",
+                    help="skip the raw-inference and direct-analyzer comparisons")  # fmt: skip
     args = ap.parse_args()
-    photos = read_folder(args.folder) if args.folder else make_photos(args.images)
-    if args.folder:
+    if args.camera_mix:
+        photos = camera_mix(args.camera_mix)
+    else:
+        photos = read_folder(args.folder) if args.folder else make_photos(args.images)
+    if args.folder or args.camera_mix:
         photos = {f"bench/{k}": v for k, v in photos.items()}
-    run(photos, args.workers, args.mode, args.analyzers.split(","), args.batch_size)
+    names = default_analyzers() if args.analyzers == "default" else args.analyzers.split(",")
+    run(photos, args.workers, args.mode, names, args.batch_size, not args.pipeline_only)
 
 
 if __name__ == "__main__":
