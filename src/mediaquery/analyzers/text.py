@@ -85,7 +85,7 @@ class TextAnalyzer(Analyzer):
     """Printed text: each line with its confidence and box, and a "Text" label."""
 
     name: ClassVar[str] = "text"
-    version: ClassVar[str] = "ppocrv6-small.2"
+    version: ClassVar[str] = "ppocrv6-small.3"  # .3: a 480 px detector pass first (cheap path)
     per_shot: ClassVar[bool] = True
     # Small print needs pixels, but never more than MAX_SIDE on the long side, which is all
     # the analyzer reads: a JPEG whose short side reaches twice this decodes at a reduced
