@@ -1,7 +1,7 @@
 """Index at scale: list, filter, page and facet 1,000,000 media on SQLite and PostgreSQL.
 
 Run: python benchmarks/index_scale.py [--media N | --quick] [--db sqlite|postgresql|both]
-         [--dir DIR] [--pg-url URL] [--pg-database mq_bench] [--runs 30] [--scan-runs 3]
+         [--dir DIR] [--pg-url URL] [--pg-database mq_bench] [--runs 30] [--scan-runs 3 (0: none)]
          [--keep] [--reuse] [--explain] [--seed-list both|streamed|off]
 
 Builds an index of N media (~10 labels each, see index_scale_data.py) with the real migrations,
