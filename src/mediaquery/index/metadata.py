@@ -99,7 +99,7 @@ class Drive:
 
     time: str = "index"  # index: read the range first; test: per item; plain: the planner's
     place: bool = True
-    near: bool = True  # the latitude band from ix_media_lat (else tested per item)
+    near: bool = True  # the latitude band from ix_media_lat_lon (else tested per item)
 
 
 INDEXED = Drive()

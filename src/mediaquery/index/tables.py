@@ -56,7 +56,8 @@ media = Table(
     Index("ix_media_created", "created_at", "id"),
     Index("ix_media_taken_month", "taken_month"),
     Index("ix_media_country", "country_code", "name"),
-    Index("ix_media_lat", "lat"),
+    # near=: a latitude band, and the longitude read from the index too (no table lookups)
+    Index("ix_media_lat_lon", "lat", "lon"),
 )
 # order=taken: newest first, then by name (dated media; undated ones follow by name)
 Index("ix_media_taken", media.c.taken_at.desc(), media.c.name)

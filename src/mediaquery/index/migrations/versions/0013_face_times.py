@@ -1,14 +1,13 @@
 """Faces seen in videos: when (start_ms, end_ms of the shot the face was found in).
 
 Revision ID: 0013
-Revises: 0011 (0012 on the branch that adds it: see the note below)
+Revises: 0012
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-# Written beside another branch's 0012: whichever of the two lands second revises the other.
 down_revision = "0012"
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """Dominant colours of images (media_colors), for `color=` filters.
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 """
 
 import sqlalchemy as sa
@@ -10,8 +10,6 @@ from alembic import op
 from mediaquery.index.coltypes import Id
 
 revision = "0014"
-# 0012 and 0013 are being written on other branches: whoever merges this after them sets
-# down_revision to the last of them.
 down_revision = "0013"
 branch_labels = None
 depends_on = None
