@@ -35,7 +35,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from taxonomy_everyday import apply_everyday, read_everyday
+from taxonomy_everyday import apply_everyday, dedupe, read_everyday
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO / "src/mediaquery/analyzers/data/imagenet_taxonomy.json"
@@ -698,17 +698,6 @@ def order_parents(
         ordered.append(pick)
         left.remove(pick)
     return ordered
-
-
-def dedupe(items: Iterable[str], exclude: set[str]) -> list[str]:
-    """Drop repeats (case-insensitive) and anything in exclude (casefolded)."""
-    seen = set(exclude)
-    out = []
-    for item in items:
-        if item.casefold() not in seen:
-            seen.add(item.casefold())
-            out.append(item)
-    return out
 
 
 def category_of(name: str, parents: list[str]) -> str:

@@ -44,7 +44,8 @@ def read_everyday(path: Path = EVERYDAY_TSV) -> Everyday:
     return found
 
 
-def _dedupe(items: Iterable[str], exclude: Iterable[str] = ()) -> list[str]:
+def dedupe(items: Iterable[str], exclude: Iterable[str] = ()) -> list[str]:
+    """Drop repeats and anything in exclude, both case-insensitively; keeps the first spelling."""
     seen = {x.casefold() for x in exclude}
     out = []
     for item in items:
@@ -81,7 +82,7 @@ def apply_everyday(data: dict[str, Any], everyday: Everyday) -> None:
         node = nodes.setdefault(
             name, {"wnids": [], "aliases": [], "parents": [], "category": category}
         )
-        node["aliases"] = _dedupe([*node["aliases"], *aliases])
+        node["aliases"] = dedupe([*node["aliases"], *aliases])
     known = {c["name"] for c in classes} | set(nodes)
     _check(everyday, known, set(nodes))
 
@@ -93,7 +94,7 @@ def apply_everyday(data: dict[str, Any], everyday: Everyday) -> None:
         if name not in up:
             direct = [*nodes[name]["parents"], *everyday.labels.get(name, ([], [], ""))[0]]
             chain = [x for p in direct for x in (p, *ancestors(p, (*path, name)))]
-            up[name] = _dedupe(chain, exclude=[name])
+            up[name] = dedupe(chain, exclude=[name])
         return up[name]
 
     for name in sorted(nodes):
@@ -107,7 +108,7 @@ def apply_everyday(data: dict[str, Any], everyday: Everyday) -> None:
         if entry["name"] in nodes:
             reached += up[entry["name"]]
         chain = [x for p in reached for x in (p, *up[p])]
-        entry["parents"] = _nearest_first(_dedupe(chain, exclude=[entry["name"]]), up)
+        entry["parents"] = _nearest_first(dedupe(chain, exclude=[entry["name"]]), up)
     # A word names one label: an alias that is now another label's name is dropped.
     names = {n.casefold() for n in known}
     for entry in [*classes, *nodes.values()]:
