@@ -260,17 +260,20 @@ def _media_count() -> Any:
     return func.count(func.distinct(faces.c.media_id))
 
 
+# What get and list_people answer for each person, beside its media count.
+_PERSON_COLUMNS = (
+    people.c.id,
+    people.c.name,
+    people.c.hidden,
+    people.c.faces,
+    people.c.cover_face_id,
+)
+
+
 def get(conn: Connection, person_id: int) -> dict[str, Any]:
     """One person: id, name, hidden, faces, media, cover_face_id; NotFound if unknown."""
     row = conn.execute(
-        select(
-            people.c.id,
-            people.c.name,
-            people.c.hidden,
-            people.c.faces,
-            people.c.cover_face_id,
-            _media_count().label("media"),
-        )
+        select(*_PERSON_COLUMNS, _media_count().label("media"))
         .select_from(people.outerjoin(faces, faces.c.person_id == people.c.id))
         .where(people.c.id == person_id)
         .group_by(people.c.id)
@@ -287,14 +290,7 @@ def list_people(
     when asked."""
     count = _media_count()
     q = (
-        select(
-            people.c.id,
-            people.c.name,
-            people.c.hidden,
-            people.c.faces,
-            people.c.cover_face_id,
-            count.label("media"),
-        )
+        select(*_PERSON_COLUMNS, count.label("media"))
         .select_from(people.join(faces, faces.c.person_id == people.c.id))
         .group_by(people.c.id)
         .order_by(count.desc(), people.c.id)
