@@ -99,6 +99,20 @@ def test_items_carry_time_camera_location_and_place(library: TestClient) -> None
     assert library.get("/api/trip/lisbon.jpg").json().keys() == {"name", "type", "labels"}
 
 
+def test_a_damaged_photo_fails_with_a_reason_but_keeps_its_time_camera_and_place(
+    make_api: Callable[..., TestClient],
+) -> None:
+    # A real Pixel 6 file whose pixel data was cut short (an interrupted copy looks the same):
+    # it cannot be analysed, yet it stays findable by when, where and with what.
+    api = make_api()
+    _put(api, {"phone/pixel.jpg": camera_file("pixel_6.jpg")})
+    item = api.get("/v1/media/phone/pixel.jpg").json()
+    assert item["status"] == "failed" and "truncated" in item["error"]
+    assert item["taken_at"] is not None and item["taken_at"].endswith("+08:00")
+    assert item["camera"]["make"] == "Google" and item["place"] is not None
+    assert _names(api, country=item["place"]["country_code"]) == ["phone/pixel.jpg"]
+
+
 def test_filters_by_time_camera_place_country_and_distance(library: TestClient) -> None:
     # the DNG's 10:20:30 has no offset: taken as UTC
     day = ["cam/raw.dng", "trip/lisbon.jpg"]

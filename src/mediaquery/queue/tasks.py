@@ -83,11 +83,15 @@ def _decode(ctx: Context, w: _Work) -> bool:
             raise AnalysisError(f"No image analysis for media type '{w.type}'")
         try:
             with ctx.storage.fetch(name) as path:  # a local file, even for a remote bucket
-                decoded = decode_image(path, ctx.settings.max_image_pixels, _min_side(ctx))
+                # metadata first: a damaged image still says when, where and with what
                 w.meta = extract(path, w.type, ctx.settings.metadata.store_location)
+                decoded = decode_image(path, ctx.settings.max_image_pixels, _min_side(ctx))
         except NotFound as exc:
             raise AnalysisError(f"Media file ({name}) disappeared before it was analysed") from exc
     except AnalysisError as exc:
+        if w.meta is not None:
+            with write_tx(ctx.engine) as conn:
+                save_metadata(conn, name, w.job.etag, w.meta)
         record_failure(ctx, w.job, exc.message, retry=False)
         return False
     w.image, w.width, w.height = decoded.image, decoded.width, decoded.height
