@@ -8,20 +8,20 @@ Writes ``src/mediaquery/analyzers/data/label_heads.json`` (read by
     # 2. cross-validate, choose, fit, print the tables, write the data file
     python scripts/fit_label_heads.py fit --manifest M --features /tmp/f.npz
 
-What is fitted, per word that names a taxonomy label and has at least MIN_POSITIVES
-positive photos: an L2-regularised
-logistic regression on the standardised 1280-d embedding plus the image statistics
-(upweighted by STAT_WEIGHT, so the penalty bites them less). Repeated stratified k-fold
-cross-validation within the calibration half gives every photo out-of-fold scores; they
-choose the penalty (best mean average precision), the threshold (the lowest score whose
-out-of-fold precision reaches TARGET_PRECISION) and the confidence slope (Platt scaling),
-and compare four ways to answer the word: the taxonomy's label alone, the head alone
-("replace"), the stronger of both ("max"), or the taxonomy's label only where the head
-does not rule it out ("gate": a low threshold that keeps GATE_KEEP of the taxonomy's right
-answers, against abstract labels such as Animal summed from unrelated classes). A head
-ships only when it beats the taxonomy out of fold (F-score weighting precision twice as
-much as recall) with at least MIN_HEAD_PRECISION. The final head is
-refitted on the whole calibration half.
+What is fitted, per word that names a taxonomy label and has at least MIN_POSITIVES positive
+photos: an L2-regularised logistic regression on the classifier's 1280-d embedding averaged
+and max-pooled over its 7x7 map (INPUTS; each square-rooted and scaled to unit length,
+TRANSFORM), standardised, plus the image statistics (upweighted by STAT_WEIGHT, so the
+penalty bites them less). Repeated stratified k-fold cross-validation within the calibration
+half gives every photo out-of-fold scores; they choose the penalty (best mean average
+precision), the threshold (the lowest score whose out-of-fold precision reaches
+TARGET_PRECISION) and the confidence slope (Platt scaling), and compare four ways to answer
+the word: the taxonomy's label alone, the head alone ("replace"), the stronger of both
+("max"), or the taxonomy's label only where the head does not rule it out ("gate": a low
+threshold that keeps GATE_KEEP of the taxonomy's right answers, against abstract labels such
+as Animal summed from unrelated classes). A head ships only when it beats the taxonomy out
+of fold (F-score weighting precision twice as much as recall) with at least
+MIN_HEAD_PRECISION. The final head is refitted on the whole calibration half.
 """
 
 from __future__ import annotations
@@ -29,12 +29,18 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+# The fits are small (about 150 x 150): threaded BLAS only spins, and on a busy machine
+# it made a fit 50x slower. Set before numpy loads.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 from calibrate_labels import (  # noqa: E402
@@ -43,6 +49,8 @@ from calibrate_labels import (  # noqa: E402
     calibration_half,
     read_manifest,
 )
+
+from mediaquery.analyzers.label_heads import TRANSFORMS  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "src/mediaquery/analyzers/data/label_heads.json"
@@ -55,6 +63,10 @@ FOLDS, REPEATS = 5, 4
 MODES = ("taxonomy", "replace", "max", "gate")
 GATE_KEEP = 0.97  # a gate keeps at least this share of the taxonomy's right answers
 MIN_HEAD_PRECISION = 0.85  # a head below this out-of-fold precision does more harm than good
+# The model outputs a head reads (the embedding averaged and max-pooled over the 7x7 map) and
+# how they are reshaped first (mediaquery.analyzers.label_heads.TRANSFORMS).
+INPUTS = ("features", "features_max")
+TRANSFORM = "sqrt-l2"
 
 
 def cmd_features(args: argparse.Namespace) -> int:
@@ -64,17 +76,17 @@ def cmd_features(args: argparse.Namespace) -> int:
     from mediaquery.runtime.efficientnet import RESIZE_SHORTER, preprocess
 
     model = _model(args.models.resolve(), 2)
-    keys, probs, feats, stats = [], [], [], []
+    keys, stats = [], []
+    outputs: dict[str, list[np.ndarray]] = {}
     for photo in calibration_half(read_manifest(args.manifest)):
         decoded = decode_image(args.photos / photo.file, 10**9, RESIZE_SHORTER)
         pixels = preprocess(decoded.image)[None]
-        out = model.run({"pixels": pixels})
+        for name, value in model.run({"pixels": pixels}).items():
+            outputs.setdefault(name, []).append(value[0])
         keys.append(photo.key)
-        probs.append(out["probs"][0])
-        feats.append(out["features"][0])
         stats.append(image_stats(pixels)[0])
-    np.savez_compressed(args.out, keys=np.array(keys), probs=np.array(probs),
-                        features=np.array(feats), stats=np.array(stats))  # fmt: skip
+    np.savez_compressed(args.out, keys=np.array(keys), stats=np.array(stats),
+                        **{name: np.array(v) for name, v in outputs.items()})  # fmt: skip
     print(f"wrote {args.out} ({len(keys)} photos)", file=sys.stderr)
     return 0
 
@@ -236,13 +248,15 @@ def choose(x: np.ndarray, y: np.ndarray, tax: np.ndarray, other: np.ndarray) -> 
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
-    from mediaquery.analyzers.label_heads import STAT_NAMES
+    from mediaquery.analyzers.label_heads import STAT_NAMES, head_inputs
 
     data = np.load(args.features)
     order = {str(k): i for i, k in enumerate(data["keys"])}
     photos = [p for p in calibration_half(read_manifest(args.manifest)) if p.key in order]
     rows = [order[p.key] for p in photos]
-    raw = np.hstack([data["features"][rows], data["stats"][rows]]).astype(np.float64)
+    inputs = tuple(args.inputs.split(","))
+    outputs = {name: data[name][rows] for name in inputs}
+    raw = head_inputs(outputs, inputs, data["stats"][rows], args.transform).astype(np.float64)
     n_stats = len(STAT_NAMES)
     hits = word_hits(data["probs"][rows])
     vocabulary = json.loads((args.manifest.parent / "words.json").read_text(encoding="utf-8"))
@@ -284,6 +298,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
     out = {
         "source": f"scripts/fit_label_heads.py on {len(photos)} calibration-half photos of "
         f"{args.manifest.name}",
+        "inputs": list(inputs),
+        "transform": args.transform,
         "stats": list(STAT_NAMES),
         "heads": heads,
     }
@@ -307,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     fit.add_argument("--features", type=Path, required=True)
     fit.add_argument("--out", type=Path, default=OUT)
     fit.add_argument("--stat-weight", type=float, default=STAT_WEIGHT)
+    fit.add_argument("--inputs", default=",".join(INPUTS), help="model outputs the heads read")
+    fit.add_argument("--transform", default=TRANSFORM, choices=TRANSFORMS)
     args = ap.parse_args(argv)
     return cmd_features(args) if args.command == "features" else cmd_fit(args)
 
