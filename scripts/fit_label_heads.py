@@ -305,9 +305,10 @@ def cmd_fit(args: argparse.Namespace) -> int:
     }
     for name, pairs in (("taxonomy alone", before), ("with the heads", after)):
         r, p = np.array(pairs).T
+        precision = p[r > 0].mean() if (r > 0).any() else 0.0  # over the words it finds
         print(
             f"macro over these {len(pairs)} words, out of fold, {name}: recall "
-            f"{100 * r.mean():.0f} %, precision {100 * p[r > 0].mean():.0f} %"
+            f"{100 * r.mean():.0f} %, precision {100 * precision:.0f} %"
         )
     args.out.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out} ({len(heads)} heads)", file=sys.stderr)
