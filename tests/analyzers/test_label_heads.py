@@ -16,6 +16,7 @@ from mediaquery.analyzers.label_heads import (
     STAT_NAMES,
     Heads,
     apply_heads,
+    head_inputs,
     image_stats,
     load_heads,
 )
@@ -54,7 +55,8 @@ def heads_of(mode: str, threshold: float = 1.0) -> Heads:
 def test_a_head_is_at_the_default_minimum_confidence_exactly_at_its_threshold() -> None:
     features = np.zeros((3, 1280), np.float32)
     features[:, 0] = (0.0, 1.0, 3.0)
-    conf = heads_of("replace").confidences(features, np.zeros((3, len(STAT_NAMES))))[:, 0]
+    stats = np.zeros((3, len(STAT_NAMES)))
+    conf = heads_of("replace").confidences({"features": features}, stats)[:, 0]
     assert conf[0] < DEFAULT_MIN < conf[2]
     assert conf[1] == pytest.approx(DEFAULT_MIN, abs=1e-3)
 
@@ -87,13 +89,29 @@ def test_a_gate_keeps_the_taxonomy_label_only_where_the_head_allows_it() -> None
 def test_heads_fitted_on_other_statistics_are_refused() -> None:
     with pytest.raises(ValueError, match="other image statistics"):
         Heads.from_dict({"stats": ["brightness"], "heads": []})
+    with pytest.raises(ValueError, match="unknown transform"):
+        Heads.from_dict({"stats": list(STAT_NAMES), "transform": "log", "heads": []})
+
+
+def test_a_head_reads_every_named_output_square_rooted_at_unit_length() -> None:
+    avg, peak = np.full((2, 1280), 0.5), np.zeros((2, 1280))
+    peak[0, :4] = 4.0  # one photo fires four channels somewhere, the other nothing
+    stats = np.ones((2, len(STAT_NAMES)))
+    x = head_inputs({"features": avg, "features_max": peak}, ("features", "features_max"),
+                    stats, "sqrt-l2")  # fmt: skip
+    assert x.shape == (2, 2 * 1280 + len(STAT_NAMES))
+    np.testing.assert_allclose(np.linalg.norm(x[:, :1280], axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(x[0, 1280:1284], 0.5, rtol=1e-5)  # sqrt 2 each, four of them
+    assert not x[1, 1280:2560].any()  # nothing fired: no division by zero
+    np.testing.assert_array_equal(x[:, -len(STAT_NAMES) :], stats)  # statistics as they are
 
 
 def test_the_shipped_heads_name_everyday_labels() -> None:
     heads, tax = load_heads(), load_taxonomy()
     assert {"Outdoors", "Sky"} <= set(heads.names)
     assert set(heads.names) <= set(tax.labels)
-    assert heads.weights.shape == (1280 + len(STAT_NAMES), len(heads.names))
+    assert heads.weights.shape == (1280 * len(heads.inputs) + len(STAT_NAMES), len(heads.names))
+    assert "features_max" in heads.inputs  # "a tree somewhere": the map's peak, not its mean
     assert set(heads.modes) <= {"replace", "max", "gate"}
 
 

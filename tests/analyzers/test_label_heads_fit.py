@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import importlib
+import json
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -11,7 +12,7 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-from mediaquery.analyzers.label_heads import STAT_NAMES, Heads
+from mediaquery.analyzers.label_heads import DEFAULT_MIN, STAT_NAMES, Heads
 
 
 @pytest.fixture(scope="module")
@@ -49,3 +50,36 @@ def test_the_threshold_is_the_lowest_score_at_the_target_precision(fit: ModuleTy
     assert y[returned].mean() >= fit.TARGET_PRECISION
     # 12 of 13 right (92.3 %); down to the next positive it would be 13 of 15
     assert returned.sum() == 13
+
+
+def test_the_written_heads_answer_at_run_time_as_fitted(
+    fit: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """End to end on a made-up calibration half: sky shows in the peaks of some channels
+    somewhere in the photo (max-pooled), not in their average; the written file reads every
+    input."""
+    rng = np.random.default_rng(3)
+    n = 80
+    sky = rng.random(n) < 0.4
+    peak = rng.random((n, 1280)) * 2
+    peak[:, :200] += np.where(sky, 3.0, 0.0)[:, None]
+    photos = [{"id": f"p{i}.jpg", "split": "calibration", "words": ["sky"] if s else []}
+              for i, s in enumerate(sky)]  # fmt: skip
+    (tmp_path / "manifest.json").write_text(json.dumps({"photos": photos}))
+    (tmp_path / "words.json").write_text(json.dumps({"sky": "scenes"}))
+    outputs = {"features": rng.random((n, 1280)), "features_max": peak}
+    stats = rng.random((n, len(STAT_NAMES)))
+    np.savez(tmp_path / "f.npz", keys=np.array([p["id"] for p in photos]), stats=stats,
+             probs=np.full((n, 1000), 1e-3), **outputs)  # fmt: skip
+    out = tmp_path / "heads.json"
+    assert fit.main(["fit", "--manifest", str(tmp_path / "manifest.json"),
+                     "--features", str(tmp_path / "f.npz"), "--out", str(out),
+                     "--held-out"]) == 0  # fmt: skip
+    # chosen on one half and scored on the other, the head still finds sky
+    assert "scored on the other (3x2): recall 100 %, precision 100 %" in capsys.readouterr().out
+    heads = Heads.from_dict(json.loads(out.read_text()))
+    assert heads.names == ("Sky",) and heads.inputs == ("features", "features_max")
+    assert heads.transform == "sqrt-l2"
+    found = heads.confidences(outputs, stats)[:, 0] >= DEFAULT_MIN
+    assert (found & sky).sum() >= 0.9 * sky.sum()
+    assert (found & ~sky).sum() <= 0.1 * found.sum()

@@ -186,3 +186,33 @@ def test_matches_pytorch_reference(model: OnnxModel) -> None:
     np.testing.assert_allclose(out["features"], features, rtol=0, atol=1e-4)
     for i, name in enumerate(names):
         assert top(out["probs"][i], 3) == top(probs[i], 3), name
+
+
+# --- the max-pooled output -----------------------------------------------------------
+
+
+@pytest.mark.model
+def test_max_pooled_features_are_the_peak_of_the_head_map(model_path: Path, tmp_path: Path) -> None:
+    """``features_max`` is the maximum over the 7x7 map whose mean is ``features``: the map
+    recomputed here in numpy from the last block's output and the shipped weights."""
+    import onnx
+
+    graph = onnx.load(str(model_path))
+    head = next(n for n in graph.graph.node if "_conv_head.w" in n.input)
+    graph.graph.output.append(onnx.ValueInfoProto(name=head.input[0]))
+    onnx.save(graph, str(tmp_path / "probe.onnx"))
+    probe = OnnxModel(tmp_path / "probe.onnx", threads=2)
+    out = probe.run({"pixels": np.stack([preprocess(photo(n)) for n in ("coffee", "rocket")])})
+    blocks = out[head.input[0]].astype(np.float64)  # [N, 320, 7, 7]
+    state = load_state_dict(weights_path())
+    conv = state["_conv_head.weight"][:, :, 0, 0].astype(np.float64)  # [1280, 320]
+    bn = {k: state[f"_bn1.{k}"].astype(np.float64)[:, None, None]
+          for k in ("weight", "bias", "running_mean", "running_var")}  # fmt: skip
+    pre = np.einsum("oc,nchw->nohw", conv, blocks)
+    # batch norm as the weights define it (epsilon 1e-3), then ReLU6
+    normed = (pre - bn["running_mean"]) / np.sqrt(bn["running_var"] + 1e-3)
+    head_map = np.clip(normed * bn["weight"] + bn["bias"], 0.0, 6.0)
+    np.testing.assert_allclose(out["features"], head_map.mean(axis=(2, 3)), atol=1e-4)
+    np.testing.assert_allclose(out["features_max"], head_map.max(axis=(2, 3)), atol=1e-4)
+    # a peak is no average: somewhere in the photo, a channel fires well above its mean
+    assert (out["features_max"] > out["features"] + 0.5).mean() > 0.1

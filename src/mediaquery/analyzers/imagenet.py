@@ -51,7 +51,7 @@ class LabelsAnalyzer(Analyzer):
     """Objects, animals, food and scenes from the 1000 ImageNet classes, with parent labels."""
 
     name: ClassVar[str] = "labels"
-    version: ClassVar[str] = f"efficientnet-lite0.1+tax.{_taxonomy_digest()}"
+    version: ClassVar[str] = f"efficientnet-lite0.2+tax.{_taxonomy_digest()}"
     min_side: ClassVar[int | None] = RESIZE_SHORTER
 
     def _load(self) -> None:
@@ -76,7 +76,7 @@ class LabelsAnalyzer(Analyzer):
         with self.in_use():
             pixels = np.stack([preprocess(im) for im in images])
             out = self.model.run({"pixels": pixels})
-            heads = self.heads.confidences(out["features"], image_stats(pixels))
+            heads = self.heads.confidences(out, image_stats(pixels))
         return [
             self._findings(p, f, h)
             for p, f, h in zip(out["probs"], out["features"], heads, strict=True)

@@ -1,21 +1,23 @@
 """Scene words an ImageNet classifier has no class for, read off its image embedding.
 
 ImageNet-1k names objects; "outdoors", "sky", "tree" or "building" are no class of it, yet
-the classifier's pooled 1280-d features carry them.  ``data/label_heads.json`` (fitted by
-``scripts/fit_label_heads.py`` on the label evaluation's calibration half only) holds one
-small logistic-regression head per word: weights over those features and a few image
-statistics (how green, how dark, how much smooth blue or grey at the top), and a slope that
-maps its score to a confidence, so that the head's threshold for 90 % cross-validated
-precision sits at the default minimum confidence (25).  A head replaces the taxonomy's
-label of that name, adds to it (the stronger wins) or gates it (the taxonomy's label stays
-only where the head does not rule it out), whichever scored best in cross-validation.
-Costs one small matrix product per batch.
+the classifier's pooled 1280-d features carry them: averaged over the photo, and at their
+peak (max-pooled: "a tree somewhere" fires in one corner of the map).
+``data/label_heads.json`` (fitted by ``scripts/fit_label_heads.py`` on the label
+evaluation's calibration half only) holds one small logistic-regression head per word:
+weights over those features and a few image statistics (how green, how dark, how much smooth
+blue or grey at the top), and a slope that maps its score to a confidence, so that the
+head's threshold for 90 % cross-validated precision sits at the default minimum confidence
+(25). A head replaces the taxonomy's label of that name, adds to it (the stronger wins) or
+gates it (the taxonomy's label stays only where the head does not rule it out), whichever
+scored best in cross-validation. Costs one small matrix product per batch.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -40,6 +42,12 @@ STAT_NAMES = (
     "warm",
 )
 DEFAULT_MIN = 25.0
+# Model outputs a heads file written before it recorded its inputs was fitted on.
+DEFAULT_INPUTS = ("features",)
+# How each model output is reshaped before a head reads it: as is ("none"), or square-rooted
+# and scaled to unit length per image ("sqrt-l2", which tames the few channels that fire
+# strongly on any photo; out of fold it raised the heads' mean average precision).
+TRANSFORMS = ("none", "sqrt-l2")
 
 
 def image_stats(pixels: np.ndarray) -> np.ndarray:
@@ -70,15 +78,28 @@ def image_stats(pixels: np.ndarray) -> np.ndarray:
     return np.stack(stats, axis=1).astype(np.float32)
 
 
-def head_inputs(features: np.ndarray, stats: np.ndarray) -> np.ndarray:
-    """What a head reads: the embedding and the image statistics, side by side."""
-    return np.concatenate([features, stats], axis=1).astype(np.float32)
+def head_inputs(
+    outputs: Mapping[str, np.ndarray],
+    inputs: tuple[str, ...],
+    stats: np.ndarray,
+    transform: str = "none",
+) -> np.ndarray:
+    """What a head reads: the named model outputs (each ``transform``-ed) and the image
+    statistics, side by side."""
+    blocks = [np.asarray(outputs[name], dtype=np.float64) for name in inputs]
+    if transform == "sqrt-l2":
+        blocks = [np.sqrt(np.maximum(b, 0.0)) for b in blocks]
+        blocks = [b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-6) for b in blocks]
+    return np.concatenate([*blocks, stats], axis=1).astype(np.float32)
 
 
 @dataclass(frozen=True)
 class Heads:
-    """Every head's label name, mode, weights ([D, K]), bias, confidence slope and threshold."""
+    """Every head's label name, mode, weights ([D, K]), bias, confidence slope and threshold,
+    over the model outputs ``inputs`` (in order) and the image statistics."""
 
+    inputs: tuple[str, ...]
+    transform: str
     names: tuple[str, ...]
     # "replace" the taxonomy's label, the "max" of both, or "gate": the taxonomy's label
     # stays only where the head reaches its threshold (the head adds no label of its own)
@@ -93,9 +114,14 @@ class Heads:
         """Build from the shape ``scripts/fit_label_heads.py`` writes."""
         if tuple(data["stats"]) != STAT_NAMES:
             raise ValueError("label heads were fitted on other image statistics")
+        transform = data.get("transform", "none")
+        if transform not in TRANSFORMS:
+            raise ValueError(f"unknown transform of the label heads' inputs: {transform}")
         heads = data["heads"]
         weights = [np.frombuffer(base64.b64decode(h["weights"]), dtype="<f4") for h in heads]
         return cls(
+            inputs=tuple(data.get("inputs", DEFAULT_INPUTS)),
+            transform=transform,
             names=tuple(h["label"] for h in heads),
             modes=tuple(h["mode"] for h in heads),
             weights=np.stack(weights, axis=1) if heads else np.zeros((0, 0), np.float32),
@@ -104,11 +130,12 @@ class Heads:
             threshold=np.array([h["threshold"] for h in heads], dtype=np.float32),
         )
 
-    def confidences(self, features: np.ndarray, stats: np.ndarray) -> np.ndarray:
-        """[N, K] confidences (0-100): DEFAULT_MIN exactly at each head's threshold."""
+    def confidences(self, outputs: Mapping[str, np.ndarray], stats: np.ndarray) -> np.ndarray:
+        """[N, K] confidences (0-100) from the model's ``outputs`` by name and the image
+        statistics: DEFAULT_MIN exactly at each head's threshold."""
         if not self.names:
-            return np.zeros((len(features), 0), np.float32)
-        x = head_inputs(features, stats)
+            return np.zeros((len(stats), 0), np.float32)
+        x = head_inputs(outputs, self.inputs, stats, self.transform)
         score = x @ self.weights + self.bias
         logit = self.slope * (score - self.threshold) + np.log(DEFAULT_MIN / (100 - DEFAULT_MIN))
         return (100.0 / (1.0 + np.exp(-np.clip(logit, -30, 30)))).astype(np.float32)

@@ -47,7 +47,7 @@ STRIDE2_BLOCKS = frozenset({1, 3, 5, 11})
 PIXEL_MEAN = 127.0
 PIXEL_SCALE = 1.0 / 128.0
 # Bump when the graph construction changes, so cached ONNX files are rebuilt.
-GRAPH_VERSION = "1"
+GRAPH_VERSION = "2"
 
 
 def weights_path() -> Path:
@@ -155,7 +155,9 @@ class _GraphBuilder:
 
 
 def build_efficientnet_lite0(state: dict[str, np.ndarray]) -> onnx.ModelProto:
-    """Build the graph: ``pixels`` [N,3,224,224] -> ``probs`` [N,1000], ``features`` [N,1280]."""
+    """Build the graph: ``pixels`` [N,3,224,224] -> ``probs`` [N,1000], ``features`` [N,1280]
+    (the head's 7x7 map averaged) and ``features_max`` [N,1280] (its maximum: "somewhere in
+    the photo", where the average dilutes a tree at the edge)."""
     import onnx
     from onnx import TensorProto, helper
 
@@ -166,6 +168,8 @@ def build_efficientnet_lite0(state: dict[str, np.ndarray]) -> onnx.ModelProto:
     x = g.conv_bn(x, "_conv_head", "_bn1")
     pooled = g.node("GlobalAveragePool", [x])
     g.node("Flatten", [pooled], "features", axis=1)
+    peak = g.node("GlobalMaxPool", [x])
+    g.node("Flatten", [peak], "features_max", axis=1)
     fc_w = g.constant("fc.w", state["_fc.weight"])
     fc_b = g.constant("fc.b", state["_fc.bias"])
     logits = g.node("Gemm", ["features", fc_w, fc_b], "logits", transB=1)
@@ -182,6 +186,7 @@ def build_efficientnet_lite0(state: dict[str, np.ndarray]) -> onnx.ModelProto:
         outputs=[
             helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["N", NUM_CLASSES]),
             helper.make_tensor_value_info("features", TensorProto.FLOAT, ["N", NUM_FEATURES]),
+            helper.make_tensor_value_info("features_max", TensorProto.FLOAT, ["N", NUM_FEATURES]),
         ],
         initializer=g.initializers,
     )
