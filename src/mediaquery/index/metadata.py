@@ -25,6 +25,7 @@ from sqlalchemy import (
 
 from mediaquery.errors import BadRequest
 from mediaquery.index import meta_counts
+from mediaquery.index.ids import one_of
 from mediaquery.index.tables import analyses, media, place_terms
 from mediaquery.metadata import NAME, VERSION, Metadata
 
@@ -80,7 +81,8 @@ def attach_metadata(conn: Connection, rows: Sequence[Any]) -> None:
     if not rows:
         return
     ids = [r.id for r in rows]
-    found = dict(conn.execute(select(media.c.id, media.c.meta).where(media.c.id.in_(ids))).all())
+    q = select(media.c.id, media.c.meta).where(one_of(conn, media.c.id, ids))
+    found = dict(conn.execute(q).all())
     for r in rows:
         r.metadata = {**EMPTY, **(found.get(r.id) or {})}
 
@@ -118,9 +120,10 @@ def plan_drive(
 ) -> Drive:
     """SQLite keeps no per-value statistics: count up to `few` matches of the time range and
     the place to choose (`time_alone`: the range is the only filter). PostgreSQL chooses from
-    its statistics."""
+    its statistics (a range alone in name order: of the page's ids, from ix_media_taken and
+    its id alone when few match)."""
     if conn.dialect.name != "sqlite":
-        return INDEXED
+        return Drive("sorted") if time_alone and order == "name" else INDEXED
     if order == "taken":  # the range is a stretch of the order's own index
         return Drive("plain", _place_few(conn, f, few), _near_few(conn, f, few))
     t = media.c.taken_at
