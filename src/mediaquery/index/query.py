@@ -291,7 +291,7 @@ def list_media(
         by = [media.c.name] if order == "name" else [media.c.created_at.desc(), media.c.id.desc()]
         where = and_(true(), *conds)
         q = select(*MEDIA_COLUMNS).where(where).order_by(*by)
-        if limit is not None and drive.time == "sorted":  # the page's ids first (SQLite)
+        if limit is not None and drive.time == "sorted":  # the page's ids first, then rows
             ids = select(media.c.id).where(where).order_by(*by).limit(limit + 1)
             q = select(*MEDIA_COLUMNS).where(media.c.id.in_(ids)).order_by(*by)
         elif limit is not None:
