@@ -272,8 +272,39 @@ def test_filters_matching_many_are_tested_per_item_with_the_same_answer(
     ]
     before = [_names(library, **q) for q in queries]
     monkeypatch.setattr("mediaquery.index.query.SELECTIVE", 1)
+    # a time range alone is chosen by the kept month counts: at 0 every one is "many"
+    monkeypatch.setattr("mediaquery.index.metadata.SORTED_RANGE", 0)
     assert [_names(library, **q) for q in queries] == before
     assert before[2] == ["trip/lisbon.jpg", "trip/porto.jpg"] and before[3] == ["trip/porto.jpg"]
+
+
+def _pages(client: TestClient, **params: object) -> list[list[str]]:
+    pages, cursor = [], None
+    while True:
+        r = client.get("/v1/media", params={**params, "limit": 2, "cursor": cursor}).json()
+        pages.append([x["name"] for x in r["items"]])
+        cursor = r["next_cursor"]
+        if cursor is None:
+            return pages
+
+
+def test_a_time_range_alone_pages_alike_from_its_index_or_tested_per_item(
+    library: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite reads a range with few matches (by the kept month counts) from its index and
+    # sorts a page of ids; one with many is tested per item in name order: the same pages
+    ranges = [
+        {"taken_after": "2016-01-01"},
+        {"taken_after": "2019-05-01", "taken_before": "2024-06-02"},
+    ]
+    by_index = [_pages(library, **q) for q in ranges]
+    monkeypatch.setattr("mediaquery.index.metadata.SORTED_RANGE", 0)
+    assert [_pages(library, **q) for q in ranges] == by_index
+    every = [n for page in by_index[0] for n in page]
+    assert len(by_index[0]) >= 3 and every == sorted(every)
+    within = [n for page in by_index[1] for n in page]
+    assert "trip/lisbon.jpg" in within and "trip/porto.jpg" not in within
+    assert set(within) < set(every)
 
 
 def test_place_and_camera_facets_of_many_matches_are_sampled(library: TestClient) -> None:

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine, event, select
 
 from mediaquery.domain import Box, Findings, LabelFinding, MediaType, Status
-from mediaquery.index import facets, meta_facets, query
+from mediaquery.index import facets, meta_facets, metadata, query
 from mediaquery.index.db import make_engine, migrate, write_tx
 from mediaquery.index.findings import save_findings
 from mediaquery.index.query import MediaFilter, label_facets, list_media
@@ -254,3 +254,25 @@ def test_sqlite_pages_rare_labels_from_their_matches_and_common_ones_in_name_ord
     assert "SCAN media USING INDEX sqlite_autoindex_media_1" in plan, plan
     assert "ix_label_terms_term_media" in plan and "TEMP B-TREE" not in plan, plan
     engine.dispose()
+
+
+@pytest.mark.slow
+def test_sqlite_pages_a_time_range_alone_from_its_index_or_in_name_order(
+    lite: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    june = MediaFilter(taken_after=1685577600.0, taken_before=1688169600.0)  # June 2023, UTC
+    engine = make_engine(lite.url)
+    # few matches by the kept month counts: a page of ids from the covering index, sorted
+    plan = _plans(engine, june)
+    assert "COVERING INDEX ix_media_taken" in plan and "TEMP B-TREE" in plan, plan
+    assert "SCAN media" not in plan, plan
+    with engine.connect() as conn:
+        by_index = [r.name for r in list_media(conn, june, limit=20).items]
+    # many: media in name order, each tested
+    monkeypatch.setattr(metadata, "SORTED_RANGE", 0)
+    plan = _plans(engine, june)
+    assert "SCAN media USING INDEX sqlite_autoindex_media_1" in plan, plan
+    with engine.connect() as conn:
+        assert [r.name for r in list_media(conn, june, limit=20).items] == by_index
+    engine.dispose()
+    assert len(by_index) > 5  # every media of the month (14 of 2,000)

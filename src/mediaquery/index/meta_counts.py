@@ -59,6 +59,21 @@ def utc_month(taken_at: float | None) -> int:
     return moment.year * 100 + moment.month
 
 
+def dated_at_most(conn: Connection, after: float | None, before: float | None) -> int:
+    """At most how many media were taken in [after, before) (UTC seconds; None: open): the
+    kept counts of every UTC month the range touches, so exact at month boundaries."""
+    t = place_time_counts.c
+    conds = [t.country_code == ANYWHERE, t.month != ANY_TIME, t.utc_month > 0]
+    first = utc_month(after) if after is not None else 0
+    last = utc_month(before - 1e-6) if before is not None else 0  # before is excluded
+    if first:  # 0: no bound (or beyond what a date holds)
+        conds.append(t.utc_month >= first)
+    if last:
+        conds.append(t.utc_month <= last)
+    total = select(func.coalesce(func.sum(t.media), 0)).where(*conds)
+    return int(conn.execute(total).scalar_one())
+
+
 def _keys(conn: Connection, media_id: int) -> tuple[Key | None, Key | None]:
     """The media's place_time_counts and camera_counts keys (None: it counts in neither)."""
     q = select(

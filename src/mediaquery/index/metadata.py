@@ -25,6 +25,7 @@ from sqlalchemy import (
 
 from mediaquery.errors import BadRequest
 from mediaquery.index import meta_counts
+from mediaquery.index.ids import one_of
 from mediaquery.index.tables import analyses, media, place_terms
 from mediaquery.metadata import NAME, VERSION, Metadata
 
@@ -80,7 +81,8 @@ def attach_metadata(conn: Connection, rows: Sequence[Any]) -> None:
     if not rows:
         return
     ids = [r.id for r in rows]
-    found = dict(conn.execute(select(media.c.id, media.c.meta).where(media.c.id.in_(ids))).all())
+    q = select(media.c.id, media.c.meta).where(one_of(conn, media.c.id, ids))
+    found = dict(conn.execute(q).all())
     for r in rows:
         r.metadata = {**EMPTY, **(found.get(r.id) or {})}
 
@@ -97,7 +99,9 @@ class Drive:
     """Which metadata filters SQLite should read from their index (few matches) rather than
     test per item in page order (many matches: reading and sorting them all costs seconds)."""
 
-    time: str = "index"  # index: read the range first; test: per item; plain: the planner's
+    # index: read the range first; test: per item; plain: the planner's; sorted: a page's ids
+    # from the range's covering index sorted, then their rows (a range alone, in name order)
+    time: str = "index"
     place: bool = True
     near: bool = True  # the latitude band from ix_media_lat_lon (else tested per item)
 
@@ -105,16 +109,29 @@ class Drive:
 INDEXED = Drive()
 
 
-def plan_drive(conn: Connection, f: MediaFilter, order: str, few: int) -> Drive:
+# A time range alone in name order, with fewer matches than this by the kept month counts,
+# is read from its covering index and a page of its ids sorted; with more, each media is
+# tested in name order (benchmarks/index_scale_crossover.py measures both at 1M media).
+SORTED_RANGE = 40_000
+
+
+def plan_drive(
+    conn: Connection, f: MediaFilter, order: str, few: int, time_alone: bool = False
+) -> Drive:
     """SQLite keeps no per-value statistics: count up to `few` matches of the time range and
-    the place to choose. PostgreSQL chooses from its statistics."""
+    the place to choose (`time_alone`: the range is the only filter). PostgreSQL chooses from
+    its statistics (a range alone in name order: of the page's ids, from ix_media_taken and
+    its id alone when few match)."""
     if conn.dialect.name != "sqlite":
-        return INDEXED
+        return Drive("sorted") if time_alone and order == "name" else INDEXED
     if order == "taken":  # the range is a stretch of the order's own index
         return Drive("plain", _place_few(conn, f, few), _near_few(conn, f, few))
     t = media.c.taken_at
     by_time = "index"
-    if f.taken_after is not None or f.taken_before is not None:
+    if time_alone and order == "name":
+        at_most = meta_counts.dated_at_most(conn, f.taken_after, f.taken_before)
+        by_time = "sorted" if at_most < SORTED_RANGE else "test"
+    elif f.taken_after is not None or f.taken_before is not None:
         bounds: list[ColumnElement[bool]] = (
             [t >= f.taken_after] if f.taken_after is not None else [t.is_not(None)]
         )

@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import (
@@ -272,7 +272,7 @@ def list_media(
 ) -> Page:
     """One page of media by name, newest first or by capture time (keyset paging), labels
     and metadata attached."""
-    drive = plan_drive(conn, f, order, SELECTIVE)
+    drive = plan_drive(conn, f, order, SELECTIVE, _time_alone(f))
     conds = _conditions(
         f,
         conn.dialect.name,
@@ -289,8 +289,12 @@ def list_media(
         if position is not None:
             conds.append(_after(position, order))
         by = [media.c.name] if order == "name" else [media.c.created_at.desc(), media.c.id.desc()]
-        q = select(*MEDIA_COLUMNS).where(and_(true(), *conds)).order_by(*by)
-        if limit is not None:
+        where = and_(true(), *conds)
+        q = select(*MEDIA_COLUMNS).where(where).order_by(*by)
+        if limit is not None and drive.time == "sorted":  # the page's ids first, then rows
+            ids = select(media.c.id).where(where).order_by(*by).limit(limit + 1)
+            q = select(*MEDIA_COLUMNS).where(media.c.id.in_(ids)).order_by(*by)
+        elif limit is not None:
             q = q.limit(limit + 1)
         rows = [media_row(r) for r in conn.execute(q)]
     next_cursor = None
@@ -341,6 +345,12 @@ def _by_taken(
     if want is not None:
         q = q.limit(want - len(rows))
     return rows + [media_row(r) for r in conn.execute(q)]
+
+
+def _time_alone(f: MediaFilter) -> bool:
+    """Whether `f` asks for a capture-time range and nothing else."""
+    timed = f.taken_after is not None or f.taken_before is not None
+    return timed and unfiltered(replace(f, taken_after=None, taken_before=None))
 
 
 def unfiltered(f: MediaFilter) -> bool:

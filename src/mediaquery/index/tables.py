@@ -60,7 +60,8 @@ media = Table(
     Index("ix_media_lat_lon", "lat", "lon"),
 )
 # order=taken: newest first, then by name (dated media; undated ones follow by name)
-Index("ix_media_taken", media.c.taken_at.desc(), media.c.name)
+# (PostgreSQL: with the id, so a time range's page of ids is read from the index alone)
+Index("ix_media_taken", media.c.taken_at.desc(), media.c.name, postgresql_include=["id"])
 
 labels = Table(
     "labels",
