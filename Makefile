@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # Real services for the tests (scripts/ci_services.sh brings them up on a fresh machine). A test
 # whose service URL is unset skips and says so; `make test` sets them all. What still skips, by
 # design (pytest lists each with its reason at the end of a pass):
-#   SQLite pass: the PostgreSQL query-plan checks (8) and the PostgreSQL index-scale check;
+#   SQLite pass: the PostgreSQL query-plan checks (8), its index-definition check and its index-scale check;
 #   PostgreSQL pass: the SQLite query-plan checks (7).
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
