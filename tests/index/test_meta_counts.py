@@ -23,7 +23,7 @@ from mediaquery.index.metadata import parse_when, save_metadata
 from mediaquery.index.query import MediaFilter
 from mediaquery.index.tables import camera_counts, media, place_time_counts
 from mediaquery.metadata import Metadata
-from mq_counts import migrate_again, run_writers
+from mq_counts import migrate_again, replace_then_delete, run_writers
 
 LISBON = {"city": "Lisbon", "region": "Lisbon", "country": "Portugal", "country_code": "PT"}
 PORTO = {"city": "Porto", "region": "Porto", "country": "Portugal", "country_code": "PT"}
@@ -141,16 +141,7 @@ def test_counts_follow_metadata_saved_read_again_replaced_and_deleted(ctx: Conte
     assert_counts_right(ctx)
     put(ctx, "b.jpg", meta(), etag="2")  # new content, nothing known
     assert_counts_right(ctx)
-    with write_tx(ctx.engine) as conn:  # replaced content waiting for analysis
-        repo.upsert_media(conn, name="c.jpg", type=MediaType.IMAGE, content_type="image/jpeg",
-                          size=1, etag="3", version="v", status=Status.PENDING)  # fmt: skip
-    assert_counts_right(ctx)
-    with write_tx(ctx.engine) as conn:
-        assert repo.delete_media(conn, "d.jpg")
-    assert_counts_right(ctx)
-    with write_tx(ctx.engine) as conn:
-        for name in LIBRARY:
-            repo.delete_media(conn, name)
+    replace_then_delete(ctx.engine, "c.jpg", "d.jpg", LIBRARY, lambda: assert_counts_right(ctx))
     assert _kept(ctx) == [[], []]
 
 
