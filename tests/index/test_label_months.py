@@ -27,7 +27,7 @@ from mediaquery.index.metadata import parse_when, save_metadata
 from mediaquery.index.query import MediaFilter
 from mediaquery.index.tables import label_month_counts
 from mediaquery.metadata import Metadata
-from mq_counts import migrate_again, replace_then_delete
+from mq_counts import migrate_again, replace_then_delete, run_writers
 
 NEW_YORK = timezone(timedelta(hours=-5))
 
@@ -138,6 +138,22 @@ def test_counts_follow_labels_reanalysis_metadata_replacement_and_deletion(ctx: 
     put(ctx, "e.jpg", datetime(2020, 5, 5), {"one": [lab("Cat", 26)]}, etag="2")
     replace_then_delete(ctx.engine, "f.jpg", "d.jpg", LIBRARY, lambda: assert_counts_right(ctx))
     assert _kept(ctx) == []
+
+
+def test_counts_stay_right_with_concurrent_writers(ctx: Context) -> None:
+    found = list(LIBRARY.values())
+
+    def writer(w: int) -> None:
+        for i in range(10):
+            name = f"w{w}/{i % 3}.jpg"
+            if i % 4 == 3:
+                with write_tx(ctx.engine) as conn:
+                    repo.delete_media(conn, name)
+                continue
+            put(ctx, name, *found[(w + i) % len(found)], etag=str(i))
+
+    assert run_writers(writer) == []
+    assert_counts_right(ctx)
 
 
 def test_one_label_at_the_default_reads_no_media_row(ctx: Context) -> None:
