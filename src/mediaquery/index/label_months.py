@@ -3,11 +3,13 @@ facets of a label (`GET /v1/facets/time?label=animal`, what the web timeline ask
 is selected) are a sum over a few hundred rows instead of a count of every matching media.
 
 label_month_counts holds, per (term, local month, UTC month), how many dated media carry that
-label term at or above one threshold: the one label_month_kept records (the default
-`min_confidence` when the counts were built). `label=` matches a media when one of its
-label_terms rows has a term the word may mean (index/words.py) at or above the threshold; a
-media counts once per term (its strongest row of that term decides), so one term's counts are
-exactly what `label=` finds when the word means only that term among the counted ones.
+label term at or above one threshold: the one label_month_kept records, the service's
+default `min_confidence` (context.open_context rebuilds the counts when a service starts with
+another one). `label=` matches a media when one of its label_terms rows has a term the word
+may mean (index/words.py) at or above the threshold; a media counts once per term (any
+analyzer), so one term's counts are exactly what `label=` finds when the word means only that
+term among the counted ones; a word that means two counted terms ("dogs": dog, dogs) is
+counted from the media as before.
 
 Every change to a media's labels or metadata runs inside `tracked(conn, media_id)` in the
 writer's transaction, next to label_counts' and meta_counts' own: it reads the media's keys
