@@ -58,3 +58,19 @@ def replace_then_delete(
     with write_tx(engine) as conn:
         for name in every:
             repo.delete_media(conn, name)
+
+
+def churn(engine: Engine, save: Callable[[str, int, str], None]) -> list[BaseException]:
+    """Writers at once, each saving and deleting three media of its own in turn:
+    save(name, step, etag) with step w + i of writer w; the errors they raised."""
+
+    def writer(w: int) -> None:
+        for i in range(10):
+            name = f"w{w}/{i % 3}.jpg"
+            if i % 4 == 3:
+                with write_tx(engine) as conn:
+                    repo.delete_media(conn, name)
+                continue
+            save(name, w + i, str(i))
+
+    return run_writers(writer)

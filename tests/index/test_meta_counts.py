@@ -23,7 +23,7 @@ from mediaquery.index.metadata import parse_when, save_metadata
 from mediaquery.index.query import MediaFilter
 from mediaquery.index.tables import camera_counts, media, place_time_counts
 from mediaquery.metadata import Metadata
-from mq_counts import migrate_again, replace_then_delete, run_writers
+from mq_counts import churn, migrate_again, replace_then_delete
 
 LISBON = {"city": "Lisbon", "region": "Lisbon", "country": "Portugal", "country_code": "PT"}
 PORTO = {"city": "Porto", "region": "Porto", "country": "Portugal", "country_code": "PT"}
@@ -191,16 +191,10 @@ def test_answerable_filters_read_no_media_row(ctx: Context) -> None:
 def test_counts_stay_right_with_concurrent_writers(ctx: Context) -> None:
     found = list(LIBRARY.values())
 
-    def writer(w: int) -> None:
-        for i in range(10):
-            name = f"w{w}/{i % 3}.jpg"
-            if i % 4 == 3:
-                with write_tx(ctx.engine) as conn:
-                    repo.delete_media(conn, name)
-                continue
-            put(ctx, name, found[(w + i) % len(found)], etag=str(i))
+    def save(name: str, step: int, etag: str) -> None:
+        put(ctx, name, found[step % len(found)], etag)
 
-    assert run_writers(writer) == []
+    assert churn(ctx.engine, save) == []
     assert_counts_right(ctx)
 
 
