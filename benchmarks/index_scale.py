@@ -147,11 +147,11 @@ def pick_cases(engine: Engine, media: int) -> list[Case]:
         Case("facets, no filter", _filter(), facets=True),
         Case(f"facets, prefix={folder}/", _filter(prefix=folder + "/"), facets=True),
         Case(f"facets, label={mid}", _filter(labels=[mid]), facets=True),
-        *metadata_cases(engine, media, mid),
+        *metadata_cases(engine, media, mid, common),
     ]
 
 
-def metadata_cases(engine: Engine, media: int, label: str) -> list[Case]:
+def metadata_cases(engine: Engine, media: int, label: str, common_label: str) -> list[Case]:
     """Capture time and place queries (GET /v1/media taken_after/place/..., /v1/facets/*)."""
     with engine.connect() as conn:
         towns: Counter[str] = Counter(dict(conn.exec_driver_sql(
@@ -171,6 +171,7 @@ def metadata_cases(engine: Engine, media: int, label: str) -> list[Case]:
     near = (round(lat, 2), round(lon, 2), 50.0)
     year, month = parse_when("2024-01-01"), parse_when("2023-06-01")
     june = _filter(taken_after=month, taken_before=parse_when("2023-06-30", end=True))
+    in_2024 = _filter(labels=[label], taken_after=year, taken_before=parse_when("2024-12-31", True))
     return [
         Case("taken_after=2024-01-01 (~8%)", _filter(taken_after=year)),
         Case("taken_after=2016-01-01 (~75%)", _filter(taken_after=parse_when("2016-01-01"))),
@@ -189,7 +190,9 @@ def metadata_cases(engine: Engine, media: int, label: str) -> list[Case]:
         Case(f"time facets, place={rare}", _filter(place=rare), facet="time"),
         Case(f"time facets, place={common}", _filter(place=common), facet="time"),
         Case("time facets, camera=pixel", _filter(camera="pixel"), facet="time"),
-        Case(f"time facets, label={label} (sampled)", _filter(labels=[label]), facet="time"),
+        Case(f"time facets, label={label}", _filter(labels=[label]), facet="time"),
+        Case(f"time facets, label={common_label}", _filter(labels=[common_label]), facet="time"),
+        Case(f"time facets, label={label}, 2024", in_2024, facet="time"),
         Case("place facets, no filter", _filter(), facet="places"),
         Case("place facets, June 2023", june, facet="places"),
         Case(f"place facets, country={country}", _filter(country=country), facet="places"),
@@ -319,9 +322,15 @@ def measure(build: Build, media: int, args: argparse.Namespace) -> list[Timing]:
 def _counted(engine: Engine, case: Case) -> str:
     with engine.connect() as conn:
         got = case.run(conn)
+        if case.facet == "time" and case.f.labels:  # kept counts: what counting every match says
+            every = meta_facets.time_facets(conn, case.f, sample=10**12, counts=False)
     sampled, counted = (got["sampled"], got["counted_media"]) if case.facet else (
         got.sampled, got.counted_media)  # fmt: skip
-    return f"the first {counted:,} matches" if sampled else "every match"
+    if sampled:
+        return f"the first {counted:,} matches"
+    if case.facet == "time" and case.f.labels:
+        return f"every match ({'equal to' if got == every else 'DIFFERENT from'} counting them)"
+    return "every match"
 
 
 def _print_build(b: Build) -> None:

@@ -19,7 +19,8 @@ import psycopg
 from index_scale_data import COLUMNS, Corpus, Rows
 from sqlalchemy import create_engine, make_url
 
-from mediaquery.index import label_counts, meta_counts, text_search
+from mediaquery.config import LabelSettings
+from mediaquery.index import label_counts, label_months, meta_counts, text_search
 from mediaquery.index.db import make_engine, migrate
 
 LOADED = tuple(COLUMNS)
@@ -111,11 +112,12 @@ def build_sqlite(path: Path, corpus: Corpus, chunk: int = 25_000) -> Build:
 
 def _count_labels(url: str) -> None:
     # The load bypassed save_findings and save_metadata, which keep label_counts and the
-    # month/place/camera counts in step: count once.
+    # month/place/camera/label counts in step: count once.
     engine = make_engine(url)
     with engine.begin() as conn:
         label_counts.rebuild(conn)
         meta_counts.rebuild(conn)
+        label_months.rebuild(conn, LabelSettings.model_fields["default_min_confidence"].default)
     engine.dispose()
 
 

@@ -4,13 +4,15 @@ an index down and up again so a migration fills counts from the rows already the
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
-from mediaquery.index.db import MIGRATIONS
+from mediaquery.domain import MediaType, Status
+from mediaquery.index import repo
+from mediaquery.index.db import MIGRATIONS, write_tx
 
 
 def run_writers(write: Callable[[int], None], writers: int = 4) -> list[BaseException]:
@@ -39,3 +41,36 @@ def migrate_again(engine: Engine, down_to: str) -> None:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, down_to)
         command.upgrade(cfg, "head")
+
+
+def replace_then_delete(
+    engine: Engine, replaced: str, deleted: str, every: Iterable[str], check: Callable[[], None]
+) -> None:
+    """Give `replaced` new content (waiting for analysis), delete `deleted`, then `every`
+    media: `check` after the first two steps."""
+    with write_tx(engine) as conn:
+        repo.upsert_media(conn, name=replaced, type=MediaType.IMAGE, content_type="image/jpeg",
+                          size=1, etag="replaced", version="v", status=Status.PENDING)  # fmt: skip
+    check()
+    with write_tx(engine) as conn:
+        assert repo.delete_media(conn, deleted)
+    check()
+    with write_tx(engine) as conn:
+        for name in every:
+            repo.delete_media(conn, name)
+
+
+def churn(engine: Engine, save: Callable[[str, int, str], None]) -> list[BaseException]:
+    """Writers at once, each saving and deleting three media of its own in turn:
+    save(name, step, etag) with step w + i of writer w; the errors they raised."""
+
+    def writer(w: int) -> None:
+        for i in range(10):
+            name = f"w{w}/{i % 3}.jpg"
+            if i % 4 == 3:
+                with write_tx(engine) as conn:
+                    repo.delete_media(conn, name)
+                continue
+            save(name, w + i, str(i))
+
+    return run_writers(writer)

@@ -11,7 +11,8 @@ from mediaquery.analyzers import registry
 from mediaquery.analyzers.base import Analyzer
 from mediaquery.analyzers.idle import start_idle_unloader
 from mediaquery.config import Settings
-from mediaquery.index.db import PoolLimits, make_engine, migrate
+from mediaquery.index import label_months
+from mediaquery.index.db import PoolLimits, make_engine, migrate, write_tx
 from mediaquery.storage.base import Storage
 from mediaquery.storage.open import open_storage
 
@@ -49,4 +50,15 @@ def open_context(
     engine = make_engine(settings.db_url, pool)
     if run_migrations:
         migrate(engine)
+        _keep_label_months(engine, settings.labels.default_min_confidence)
     return Context(settings, engine, open_storage(settings))
+
+
+def _keep_label_months(engine: Engine, threshold: float) -> None:
+    """Count labels per month at the configured default threshold (what `label=` asks when
+    no min_confidence is given), rebuilding the counts once when it changed."""
+    with engine.connect() as conn:
+        if label_months.kept_at(conn) == threshold:
+            return
+    with write_tx(engine) as conn:
+        label_months.keep_at(conn, threshold)

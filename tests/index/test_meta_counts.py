@@ -23,7 +23,7 @@ from mediaquery.index.metadata import parse_when, save_metadata
 from mediaquery.index.query import MediaFilter
 from mediaquery.index.tables import camera_counts, media, place_time_counts
 from mediaquery.metadata import Metadata
-from mq_counts import migrate_again, run_writers
+from mq_counts import churn, migrate_again, replace_then_delete
 
 LISBON = {"city": "Lisbon", "region": "Lisbon", "country": "Portugal", "country_code": "PT"}
 PORTO = {"city": "Porto", "region": "Porto", "country": "Portugal", "country_code": "PT"}
@@ -141,16 +141,7 @@ def test_counts_follow_metadata_saved_read_again_replaced_and_deleted(ctx: Conte
     assert_counts_right(ctx)
     put(ctx, "b.jpg", meta(), etag="2")  # new content, nothing known
     assert_counts_right(ctx)
-    with write_tx(ctx.engine) as conn:  # replaced content waiting for analysis
-        repo.upsert_media(conn, name="c.jpg", type=MediaType.IMAGE, content_type="image/jpeg",
-                          size=1, etag="3", version="v", status=Status.PENDING)  # fmt: skip
-    assert_counts_right(ctx)
-    with write_tx(ctx.engine) as conn:
-        assert repo.delete_media(conn, "d.jpg")
-    assert_counts_right(ctx)
-    with write_tx(ctx.engine) as conn:
-        for name in LIBRARY:
-            repo.delete_media(conn, name)
+    replace_then_delete(ctx.engine, "c.jpg", "d.jpg", LIBRARY, lambda: assert_counts_right(ctx))
     assert _kept(ctx) == [[], []]
 
 
@@ -200,16 +191,10 @@ def test_answerable_filters_read_no_media_row(ctx: Context) -> None:
 def test_counts_stay_right_with_concurrent_writers(ctx: Context) -> None:
     found = list(LIBRARY.values())
 
-    def writer(w: int) -> None:
-        for i in range(10):
-            name = f"w{w}/{i % 3}.jpg"
-            if i % 4 == 3:
-                with write_tx(ctx.engine) as conn:
-                    repo.delete_media(conn, name)
-                continue
-            put(ctx, name, found[(w + i) % len(found)], etag=str(i))
+    def save(name: str, step: int, etag: str) -> None:
+        put(ctx, name, found[step % len(found)], etag)
 
-    assert run_writers(writer) == []
+    assert churn(ctx.engine, save) == []
     assert_counts_right(ctx)
 
 

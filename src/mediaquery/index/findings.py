@@ -11,6 +11,7 @@ import numpy as np
 from sqlalchemy import Connection, delete, insert, select, update
 
 from mediaquery.domain import Findings, LabelFinding, Status
+from mediaquery.index import label_months
 from mediaquery.index.colors import colors_of, insert_colors
 from mediaquery.index.faces import delete_faces, faces_in_media, replace_faces
 from mediaquery.index.label_counts import tracked
@@ -59,7 +60,7 @@ def save_findings(
     previous = set(
         conn.execute(select(analyses.c.analyzer).where(analyses.c.media_id == row.id)).scalars()
     )
-    with tracked(conn, row.id):
+    with tracked(conn, row.id), label_months.tracked(conn, row.id):
         for findings, _ in results:
             _save_one(conn, row.id, findings, previous, floor)
             found = findings.extra.get("faces")

@@ -137,7 +137,7 @@ def _apply(conn: Connection, table: Table, deltas: Counter[Key]) -> None:
         conn.execute(delete(table).where(table.c.month.in_(months), table.c.media <= 0))
 
 
-def _utc_month_sql(conn: Connection) -> Any:
+def utc_month_sql(conn: Connection) -> Any:
     """What utc_month computes, in SQL."""
     t = media.c.taken_at
     if conn.dialect.name == "sqlite":
@@ -149,7 +149,7 @@ def _utc_month_sql(conn: Connection) -> Any:
 
 def rebuild(conn: Connection) -> None:
     """Count every media again (the migration that adds the counts; a bulk load)."""
-    month, utc = func.coalesce(media.c.taken_month, 0), _utc_month_sql(conn)
+    month, utc = func.coalesce(media.c.taken_month, 0), utc_month_sql(conn)
     place = [func.coalesce(media.c.country_code, "")] + [
         func.coalesce(media.c.meta["place"][k].as_string(), "") for k in PLACE[1:]
     ]

@@ -6,7 +6,9 @@ the filter is one they can answer: nothing, or only
   boundaries (`taken_after=2024-06-01&taken_before=2024-06-30`, what the web page's timeline
   sends);
 - place facets: a country or a place, with such a time range;
-- camera facets: a camera, with such a time range.
+- camera facets: a camera, with such a time range;
+- time facets of one label at the default min_confidence (index/label_months.py), with such a
+  time range.
 Any other filter counts the matching media themselves, at most SAMPLE of them: when more
 match, the counts are those of the first SAMPLE the index reaches, and the answer says so
 (`sampled`, `counted_media`), as the label facets do."""
@@ -14,16 +16,18 @@ match, the counts are those of the first SAMPLE the index reaches, and the answe
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, false, func, select, tuple_
 
+from mediaquery.index.label_months import kept_at, month_counts
 from mediaquery.index.meta_counts import ANY_TIME, ANYWHERE, EPOCH
 from mediaquery.index.metadata import camera_like
 from mediaquery.index.query import MediaFilter, _conditions, _has_nul
-from mediaquery.index.tables import camera_counts, media, place_time_counts
+from mediaquery.index.tables import camera_counts, label_month_counts, media, place_time_counts
+from mediaquery.index.words import candidates
 
 SAMPLE = 5_000  # as label facets: more matches than this are counted from a sample
 _TIME = {"taken_after", "taken_before"}
@@ -112,6 +116,8 @@ def time_facets(
 
 
 def _counted_months(conn: Connection, f: MediaFilter) -> Iterable[Any] | None:
+    if f.labels:
+        return _label_months(conn, f)
     if f.camera and not (f.place or f.country):
         t = camera_counts.c
         when = _when(f, t, True) if _only(f, {"camera", *_TIME}) else None
@@ -126,6 +132,16 @@ def _counted_months(conn: Connection, f: MediaFilter) -> Iterable[Any] | None:
     total = func.sum(t.media)
     q = select(t.month, total).where(*when, *where).group_by(t.month).order_by(t.month.desc())
     return conn.execute(q.having(total > 0))
+
+
+def _label_months(conn: Connection, f: MediaFilter) -> Iterable[Any] | None:
+    """One label at the threshold its counts are kept at, with at most a time range."""
+    if len(f.labels) != 1 or "\x00" in f.labels[0] or f.min_confidence != kept_at(conn):
+        return None
+    if not _only(replace(f, labels=[]), _TIME):
+        return None
+    when = _when(f, label_month_counts.c, True)
+    return None if when is None else month_counts(conn, candidates(f.labels[0]), when)
 
 
 def _years(rows: Iterable[Any]) -> list[dict[str, Any]]:

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 
 from mediaquery.errors import BadRequest
-from mediaquery.index import meta_counts
+from mediaquery.index import label_months, meta_counts
 from mediaquery.index.ids import one_of
 from mediaquery.index.tables import analyses, media, place_terms
 from mediaquery.metadata import NAME, VERSION, Metadata
@@ -50,7 +50,7 @@ def save_metadata(conn: Connection, name: str, etag: str, meta: Metadata) -> boo
     camera = " ".join(x for x in (meta.make, meta.model, meta.lens) if x).casefold() or None
     place = meta.place or {}
     month = meta.taken.year * 100 + meta.taken.month if meta.taken else None
-    with meta_counts.tracked(conn, media_id):
+    with meta_counts.tracked(conn, media_id), label_months.tracked(conn, media_id):
         conn.execute(
             update(media)
             .where(media.c.id == media_id)

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 
 from mediaquery.domain import MediaType, Status
-from mediaquery.index import meta_counts
+from mediaquery.index import label_months, meta_counts
 from mediaquery.index.faces import delete_faces
 from mediaquery.index.ids import one_of
 from mediaquery.index.label_counts import tracked
@@ -139,7 +139,7 @@ def upsert_media(
         **CLEARED,
     )
     if existing:
-        with meta_counts.tracked(conn, existing.id):
+        with meta_counts.tracked(conn, existing.id), label_months.tracked(conn, existing.id):
             conn.execute(update(media).where(media.c.id == existing.id).values(**values))
         _clear_findings(conn, existing.id)
     else:
@@ -151,7 +151,7 @@ def upsert_media(
 
 def _clear_findings(conn: Connection, media_id: int) -> None:
     delete_faces(conn, media_id)  # first: a person whose last face goes disappears
-    with tracked(conn, media_id):
+    with tracked(conn, media_id), label_months.tracked(conn, media_id):
         for table in (
             label_terms,
             labels,
@@ -174,7 +174,7 @@ def delete_media(conn: Connection, name: str) -> bool:
     if row is None:
         return False
     _clear_findings(conn, row.id)
-    with meta_counts.tracked(conn, row.id):
+    with meta_counts.tracked(conn, row.id), label_months.tracked(conn, row.id):
         conn.execute(delete(media).where(media.c.id == row.id))
     return True
 

@@ -121,6 +121,24 @@ camera_counts = Table(
     PrimaryKeyConstraint("month", "utc_month", "camera", "make", "model"),
 )
 
+# How many dated media carry each label term at or above one threshold (label_month_kept),
+# per local and UTC month: the time facets of `label=` read these instead of counting media.
+# Kept in the transactions that change a media's labels or metadata (index/label_months.py).
+label_month_counts = Table(
+    "label_month_counts",
+    metadata,
+    Column("term", name_type(200), nullable=False),  # as label_terms.term
+    Column("month", Integer, nullable=False),  # local YYYYMM (taken_month)
+    Column("utc_month", Integer, nullable=False),  # UTC YYYYMM of taken_at; 0 none
+    Column("media", BigInteger, nullable=False),
+    PrimaryKeyConstraint("term", "month", "utc_month"),
+)
+label_month_kept = Table(  # one row: the min_confidence the counts are kept at
+    "label_month_kept",
+    metadata,
+    Column("min_confidence", Float, nullable=False),
+)
+
 # One row per searchable term of a label (its name and each alias), lower-cased, so that
 # `label=alsatian` finds German Shepherd through an index instead of scanning JSON.
 label_terms = Table(

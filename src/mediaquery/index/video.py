@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, exists, insert, select, update
 
 from mediaquery.domain import Findings, LabelFinding, Status
+from mediaquery.index import label_months
 from mediaquery.index.findings import _clear_analyzer, _insert_embedding, _insert_labels
 from mediaquery.index.label_counts import tracked
 from mediaquery.index.repo import MediaRow
@@ -52,7 +53,7 @@ def save_video(
     floor: float,
 ) -> list[str]:
     """Replace the video's findings with a merged VideoResult; returns its label names."""
-    with tracked(conn, row.id):
+    with tracked(conn, row.id), label_months.tracked(conn, row.id):
         names = _save_labels(conn, row, result, provenance, floor)
     for name, _ in provenance:
         conn.execute(

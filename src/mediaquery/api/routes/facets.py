@@ -18,9 +18,10 @@ router = APIRouter(prefix="/v1/facets", tags=["facets"])
 def time(conn: ConnDep, f: FilterDep) -> dict[str, Any]:
     """Matching media per year and month of their local capture time, newest first.
 
-    Exact (kept counts) without a filter or with only a country, place or camera and a time
-    range at month boundaries; otherwise counts of the first 5,000 matches when more match
-    (`sampled` true, `counted_media` 5000)."""
+    Exact (kept counts) without a filter, with only a country, place or camera, or with one
+    label at the default min_confidence, each with at most a time range at month boundaries;
+    otherwise counts of the first 5,000 matches when more match (`sampled` true,
+    `counted_media` 5000)."""
     return time_facets(conn, f)
 
 
