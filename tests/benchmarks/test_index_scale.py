@@ -65,7 +65,7 @@ def _check_sampled(got: Any, exact: list[dict[str, Any]], title: str) -> None:
 def _check_against_scan(bench: dict[str, ModuleType], engine: Engine) -> None:
     scan = bench["_scan"]
     cases = bench[""].pick_cases(engine, MEDIA)
-    assert len(cases) == 41
+    assert len(cases) == 43
     listed = [c for c in cases if not (c.facets or c.facet)]
     with engine.connect() as conn:
         every = scan.scan_many(conn, [(c.f, c.order) for c in listed])
