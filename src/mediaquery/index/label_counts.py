@@ -50,24 +50,25 @@ def tracked(conn: Connection, media_id: int) -> Iterator[None]:
             deltas[(name, old)] -= 1
         if new is not None:
             deltas[(name, new)] += 1
-    _apply(conn, deltas)
+    apply_deltas(conn, label_counts, deltas)
 
 
 def _bucket(conf: float | None) -> int | None:
     return None if conf is None else math.floor(conf)
 
 
-def _apply(conn: Connection, deltas: Counter[tuple[str, int]]) -> None:
-    """Add every change in one upsert, then drop the rows that fell to zero."""
-    rows = [{"name": n, "bucket": b, "media": d} for (n, b), d in deltas.items() if d]
+def apply_deltas(conn: Connection, table: Table, deltas: Counter[Any]) -> None:
+    """Move `table`'s counts by `deltas` (primary key tuple -> change) in one upsert, then
+    drop the rows that fell to zero (found by the key's first column)."""
+    names = [c.name for c in table.primary_key.columns]
+    rows = [{**dict(zip(names, k, strict=True)), "media": d} for k, d in deltas.items() if d]
     if not rows:
         return
-    add_counts(conn, label_counts, rows)
-    fell = sorted({n for (n, _), d in deltas.items() if d < 0})
+    add_counts(conn, table, rows)
+    fell = sorted({k[0] for k, d in deltas.items() if d < 0})
     if fell:
-        conn.execute(
-            delete(label_counts).where(label_counts.c.name.in_(fell), label_counts.c.media <= 0)
-        )
+        first = table.c[names[0]]
+        conn.execute(delete(table).where(first.in_(fell), table.c.media <= 0))
 
 
 def add_counts(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, select
 
-from mediaquery.index.label_counts import add_counts
+from mediaquery.index.label_counts import apply_deltas
 from mediaquery.index.meta_counts import utc_month, utc_month_sql
 from mediaquery.index.tables import label_month_counts, label_month_kept, label_terms, media
 
@@ -67,19 +67,7 @@ def tracked(conn: Connection, media_id: int) -> Iterator[None]:
         deltas[k] -= 1
     for k in after - before:
         deltas[k] += 1
-    _apply(conn, deltas)
-
-
-def _apply(conn: Connection, deltas: Counter[Key]) -> None:
-    """Add every change in one upsert, then drop the rows that fell to zero."""
-    t = label_month_counts
-    rows = [{"term": a, "month": b, "utc_month": c, "media": d} for (a, b, c), d in deltas.items()]
-    if not rows:
-        return
-    add_counts(conn, t, rows)
-    fell = sorted({k[0] for k, d in deltas.items() if d < 0})
-    if fell:
-        conn.execute(delete(t).where(t.c.term.in_(fell), t.c.media <= 0))
+    apply_deltas(conn, label_month_counts, deltas)
 
 
 def rebuild(conn: Connection, threshold: float) -> None:

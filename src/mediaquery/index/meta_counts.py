@@ -36,7 +36,7 @@ from sqlalchemy import (
     select,
 )
 
-from mediaquery.index.label_counts import add_counts
+from mediaquery.index.label_counts import apply_deltas
 from mediaquery.index.tables import camera_counts, media, place_time_counts
 
 ANY_TIME = -1
@@ -122,19 +122,7 @@ def tracked(conn: Connection, media_id: int) -> Iterator[None]:
             deltas[k] -= 1
         for k in _rolled(after[i], place):
             deltas[k] += 1
-        _apply(conn, table, deltas)
-
-
-def _apply(conn: Connection, table: Table, deltas: Counter[Key]) -> None:
-    """Add every change in one upsert, then drop the rows that fell to zero."""
-    names = [c.name for c in table.primary_key.columns]
-    rows = [{**dict(zip(names, k, strict=True)), "media": d} for k, d in deltas.items() if d]
-    if not rows:
-        return
-    add_counts(conn, table, rows)
-    if any(d < 0 for d in deltas.values()):
-        months = sorted({k[0] for k, d in deltas.items() if d < 0})
-        conn.execute(delete(table).where(table.c.month.in_(months), table.c.media <= 0))
+        apply_deltas(conn, table, deltas)
 
 
 def utc_month_sql(conn: Connection) -> Any:
