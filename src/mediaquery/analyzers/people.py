@@ -4,7 +4,9 @@ Faces come from NudeNet's detector (shared with `moderation`) and OpenCV's Haar 
 NudeNet finds heads in any pose but also calls animal faces human (up to 0.68), so a NudeNet face
 below FACE_ALONE must be confirmed by a frontal or profile cascade; a full-image frontal
 cascade pass adds the small, tightly framed or greyscale faces NudeNet misses. Persons are one
-per face, plus OpenCV HOG pedestrian boxes that are not one of those people.
+per face, plus OpenCV HOG pedestrian boxes that are not one of those people; a finer "far" HOG
+pass adds people too small for the first when it finds several of them. Once someone is found,
+weaker evidence counts further people: another head, or a body part outside every person.
 """
 
 from __future__ import annotations
@@ -56,6 +58,17 @@ HOG_SCALE_STEP = 1.2  # 1.1 costs half as much again, 1.05 twice that
 HOG_MIN_WEIGHT = 1.0
 HOG_ALONE = 2.0
 PART_SCORE = 0.3  # a NudeNet body part this sure backs a HOG box
+# The far pass: HOG on a copy FAR_SIDE px on its longer side (upscaled at most twice) over
+# FAR_LEVELS pyramid levels, windows of 128-265 px there: people 6-13% of the photo's height,
+# too small for the pass above. Derived by scripts/calibrate_people_far.py on the label
+# evaluation's calibration half: FAR_MARGIN is the highest margin of any window on a photo
+# without people (1.74, two spoonbills' legs), rounded up to the next tenth. One window just
+# above that is thin evidence on its own, so the pass counts only when FAR_WINDOWS separate
+# windows clear it (a street scene's walkers; no photo without people has even one).
+FAR_SIDE = 960
+FAR_LEVELS = 5
+FAR_MARGIN = 1.8
+FAR_WINDOWS = 2
 SAME_INSTANCE = 0.5  # two boxes whose intersection covers half the smaller are one instance
 MIN_SIDE_PX = 16  # below this nothing is recognisable; skip the work
 
@@ -72,7 +85,7 @@ class PeopleAnalyzer(Analyzer):
     """Faces and people: "Face", "Person" and (two or more people) "People", with boxes."""
 
     name: ClassVar[str] = "people"
-    version: ClassVar[str] = "nudenet320n-haar-hog.2"  # .2: FACE_ALONE 0.7
+    version: ClassVar[str] = "nudenet320n-haar-hog.3"  # .3: far pass, weak further people
     per_shot: ClassVar[bool] = True
     min_side: ClassVar[int | None] = HOG_SIDE
 
@@ -86,9 +99,10 @@ class PeopleAnalyzer(Analyzer):
         self.hog.setSVMDetector(
             np.asarray(cv2.HOGDescriptor.getDefaultPeopleDetector(), dtype=np.float32)
         )
+        self.far_hog = far_hog()
 
     def _unload(self) -> None:
-        del self.frontal, self.profile, self.hog
+        del self.frontal, self.profile, self.hog, self.far_hog
         nudenet_detector.unload()
 
     def _analyze(self, image: Image.Image) -> Findings:
@@ -105,6 +119,10 @@ class PeopleAnalyzer(Analyzer):
                 if d.label not in FACE_CLASSES and d.score >= PART_SCORE
             ]
             persons = _persons(faces, self._bodies(gray, scale, parts), w, h)
+            if len(persons) < 2:  # with several people found, far ones would add only boxes
+                persons.extend(f for f in self.far_bodies(image) if _is_new(f.box, persons))
+            if persons:
+                persons.extend(_further(detections, faces, persons, w, h))
         face_boxes.remember(image, tuple((_box(f, w, h), f.score) for f in faces))  # for `faces`
         return Findings(
             analyzer=self.name,
@@ -195,6 +213,76 @@ class PeopleAnalyzer(Analyzer):
                 # A monotonic squash of the SVM margin into 0-1: 1.0 -> 0.63, 2.0 -> 0.86.
                 bodies.append(_Found(box, 1.0 - float(np.exp(-weight))))
         return bodies
+
+    def far_bodies(self, image: Image.Image) -> list[_Found]:
+        """The far pass's windows of at least FAR_MARGIN, when FAR_WINDOWS of them are
+        separate; otherwise none."""
+        windows = far_windows(self.far_hog, image)
+        found = [f for f in windows if f.score >= 1.0 - float(np.exp(-FAR_MARGIN))]
+        separate: list[_Found] = []
+        for f in sorted(found, key=lambda f: -f.score):
+            if _is_new(f.box, separate):
+                separate.append(f)
+        return separate if len(separate) >= FAR_WINDOWS else []
+
+
+def far_hog() -> cv2.HOGDescriptor:
+    """OpenCV's default people detector over FAR_LEVELS pyramid levels."""
+    hog = cv2.HOGDescriptor(
+        (64, 128), (16, 16), (8, 8), (8, 8), 9, 1, -1.0, cv2.HOGDESCRIPTOR_L2HYS, 0.2, True,
+        FAR_LEVELS,
+    )  # fmt: skip
+    hog.setSVMDetector(np.asarray(cv2.HOGDescriptor.getDefaultPeopleDetector(), np.float32))
+    return hog
+
+
+def far_windows(hog: cv2.HOGDescriptor, image: Image.Image) -> list[_Found]:
+    """Every window of the far pass, its box in the image's pixels and squashed margin."""
+    gray, scale = _grey(image, FAR_SIDE)
+    f = min(2.0, FAR_SIDE / max(gray.shape))
+    if f > 1.0:
+        size = (round(gray.shape[1] * f), round(gray.shape[0] * f))
+        gray = cv2.resize(gray, size, interpolation=cv2.INTER_LINEAR)
+    if gray.shape[0] < 128 or gray.shape[1] < 64:
+        return []
+    rects, weights = hog.detectMultiScale(
+        gray, winStride=(8, 8), padding=(8, 8), scale=HOG_SCALE_STEP
+    )
+    k = 1.0 / (scale * f)
+    return [
+        _Found((x * k, y * k, (x + bw) * k, (y + bh) * k), 1.0 - float(np.exp(-weight)))
+        for (x, y, bw, bh), weight in zip(_rows(rects), np.ravel(weights), strict=True)
+    ]
+
+
+def _further(
+    detections: tuple[nudenet_detector.Detection, ...],
+    faces: list[_Found],
+    persons: list[_Found],
+    w: int,
+    h: int,
+) -> list[_Found]:
+    """Further people on a photo where someone was found, from evidence too weak to find the
+    first: a NudeNet head of at least FACE_CANDIDATE that is none of the faces (one head is
+    one person) nor inside a person found without a face, or a body part of at least
+    PART_SCORE outside every person's box."""
+    heads = [f.box for f in faces]
+    headless = [p.box for p in persons if not any(_holds(p.box, f) for f in heads)]
+    bodies = [p.box for p in persons]
+    out: list[_Found] = []
+    for det in sorted(detections, key=lambda d: -d.score):
+        box = _pixels(det.box, w, h)
+        if det.label in FACE_CLASSES:
+            if det.score < FACE_CANDIDATE or any(_holds(b, box) for b in headless):
+                continue
+            if all(_overlap(box, b) < SAME_INSTANCE for b in heads):
+                heads.append(box)
+                bodies.append(_body_from_face(box, w, h))
+                out.append(_Found(bodies[-1], det.score))
+        elif det.score >= PART_SCORE and not any(_holds(b, box) for b in bodies):
+            bodies.append(box)
+            out.append(_Found(box, det.score))
+    return out
 
 
 def _cascade(filename: str) -> cv2.CascadeClassifier:
