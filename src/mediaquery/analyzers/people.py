@@ -58,9 +58,27 @@ HOG_SCALE_STEP = 1.2  # 1.1 costs half as much again, 1.05 twice that
 HOG_MIN_WEIGHT = 1.0
 HOG_ALONE = 2.0
 PART_SCORE = 0.3  # a NudeNet body part this sure backs a HOG box
+# A NudeNet face too weak to be one (down to the detector's floor, 0.2) is a person when a
+# dressed body part of at least PART_SCORE lies within HEADS_TALL face heights of it: a
+# seated woman whose face is tipped back (0.23) with her boots (0.47). Its nudity classes
+# are left out: on the calibration photos they fire on bare animal skin next to an animal's
+# "face" (a calf: face 0.60, genitalia 0.44), the dressed ones do not.
+DRESSED_PARTS = frozenset(
+    {
+        "FEET_EXPOSED",
+        "FEET_COVERED",
+        "ARMPITS_EXPOSED",
+        "ARMPITS_COVERED",
+        "BELLY_COVERED",
+        "FEMALE_BREAST_COVERED",
+        "BUTTOCKS_COVERED",
+        "FEMALE_GENITALIA_COVERED",
+    }
+)
+HEADS_TALL = 7.0  # a standing adult is about seven heads tall
 # The far pass: HOG on a copy FAR_SIDE px on its longer side (upscaled at most twice) over
 # FAR_LEVELS pyramid levels, windows of 128-265 px there: people 6-13% of the photo's height,
-# too small for the pass above. Derived by scripts/calibrate_people_far.py on the label
+# too small for the pass above. Derived by scripts/calibrate_people_weak.py on the label
 # evaluation's calibration half: FAR_MARGIN is the highest margin of any window on a photo
 # without people (1.74, two spoonbills' legs), rounded up to the next tenth. One window just
 # above that is thin evidence on its own, so the pass counts only when FAR_WINDOWS separate
@@ -119,6 +137,7 @@ class PeopleAnalyzer(Analyzer):
                 if d.label not in FACE_CLASSES and d.score >= PART_SCORE
             ]
             persons = _persons(faces, self._bodies(gray, scale, parts), w, h)
+            persons.extend(f for f in _paired(detections, faces, w, h) if _is_new(f.box, persons))
             if len(persons) < 2:  # with several people found, far ones would add only boxes
                 persons.extend(f for f in self.far_bodies(image) if _is_new(f.box, persons))
             if persons:
@@ -253,6 +272,32 @@ def far_windows(hog: cv2.HOGDescriptor, image: Image.Image) -> list[_Found]:
         _Found((x * k, y * k, (x + bw) * k, (y + bh) * k), 1.0 - float(np.exp(-weight)))
         for (x, y, bw, bh), weight in zip(_rows(rects), np.ravel(weights), strict=True)
     ]
+
+
+def _paired(
+    detections: tuple[nudenet_detector.Detection, ...], faces: list[_Found], w: int, h: int
+) -> list[_Found]:
+    """People from a NudeNet face that is none of the faces and a dressed body part within
+    HEADS_TALL face heights of it; the two boxes together are the person's."""
+    out: list[_Found] = []
+    parts = [d for d in detections if d.label in DRESSED_PARTS and d.score >= PART_SCORE]
+    for det in detections:
+        box = _pixels(det.box, w, h)
+        if det.label not in FACE_CLASSES or not _is_new(box, faces):
+            continue
+        reach = HEADS_TALL * (box[3] - box[1])
+        near = [p for p in parts if _distance(box, _pixels(p.box, w, h)) <= reach]
+        if near:
+            part = max(near, key=lambda p: p.score)
+            pb = _pixels(part.box, w, h)
+            union = (min(box[0], pb[0]), min(box[1], pb[1]), max(box[2], pb[2]), max(box[3], pb[3]))
+            out.append(_Found(union, 1.0 - (1.0 - det.score) * (1.0 - part.score)))
+    return out
+
+
+def _distance(a: PixelBox, b: PixelBox) -> float:
+    """Between the boxes' centres."""
+    return float(np.hypot((a[0] + a[2] - b[0] - b[2]) / 2, (a[1] + a[3] - b[1] - b[3]) / 2))
 
 
 def _further(

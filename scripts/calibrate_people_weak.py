@@ -1,7 +1,7 @@
 """Derive the people analyzer's far pass threshold on the label evaluation's calibration half,
-and show what the far pass and the weak further people (``people._further``) change there.
+and show what its other weak evidence (``people._paired``, ``people._further``) does there.
 
-    python scripts/calibrate_people_far.py --manifest benchmarks/label_eval/manifest.json \\
+    python scripts/calibrate_people_weak.py --manifest benchmarks/label_eval/manifest.json \\
         --photos DIR
 
 Per calibration photo ("person" / "people" from its words; photos where the word is only
@@ -12,6 +12,9 @@ analyzer. It prints:
 - how many photos without a person, and how many with one, have 1, 2, 3 separate windows at
   that margin (FAR_WINDOWS asks for more than one: a single window just above the highest
   margin without people is thin evidence);
+- every NudeNet face (any score) with a body part of at least PART_SCORE within HEADS_TALL
+  face heights, on photos without a person and on photos with one:
+  the classes seen on the former are what DRESSED_PARTS leaves out;
 - Person and People recall and precision of the analyzer as it is.
 """
 
@@ -30,7 +33,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 from calibrate_labels import calibration_half, read_manifest  # noqa: E402
 
-from mediaquery.analyzers import people  # noqa: E402
+from mediaquery.analyzers import nudenet_detector, people  # noqa: E402
 from mediaquery.decode import decode_image  # noqa: E402
 
 TEXT_MARGIN = 1.34  # HOG's margin on text at 480 px (scripts/calibrate_people.py)
@@ -48,6 +51,25 @@ def separate(windows: list[people._Found], least: float) -> int:
         if margin(f) >= least and people._is_new(f.box, kept):
             kept.append(f)
     return len(kept)
+
+
+def face_part_pairs(path: Path) -> list[tuple[float, str, float]]:
+    """NudeNet's faces and the body parts of at least PART_SCORE within HEADS_TALL face
+    heights of each, on the photo at ``path``."""
+    with open(path, "rb") as f:
+        image = decode_image(f, max_pixels=100_000_000).image
+    w, h = image.size
+    dets = nudenet_detector.detect(image)
+    out = []
+    for face in (d for d in dets if d.label in people.FACE_CLASSES):
+        box = people._pixels(face.box, w, h)
+        for part in dets:
+            if part.label in people.FACE_CLASSES or part.score < people.PART_SCORE:
+                continue
+            far = people._distance(box, people._pixels(part.box, w, h))
+            if far <= people.HEADS_TALL * (box[3] - box[1]):
+                out.append((round(face.score, 2), part.label, round(part.score, 2)))
+    return out
 
 
 def main() -> None:
@@ -79,6 +101,13 @@ def main() -> None:
         pos = sum(separate(w, threshold) >= k for w in with_people)
         print(f"{k} separate window(s) at {threshold:.1f}: {neg} without a person, "
               f"{pos} of {len(with_people)} with one")  # fmt: skip
+    print("\nNudeNet faces with a body part within reach (face score, part, part score):")
+    for photo, _, _ in rows:
+        person = "person" in photo.words
+        if "person" in photo.maybe:
+            continue
+        if pairs := face_part_pairs(args.photos / photo.file):
+            print(f"  {'with' if person else 'without'} a person: {photo.key} {pairs}")
     for word, label in (("person", "Person"), ("people", "People")):
         scored = [(word in p.words, label in found) for p, _, found in rows if word not in p.maybe]
         tp = sum(y and s for y, s in scored)
