@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ skimage_data = pytest.importorskip("skimage.data")
 ASTRONAUT_FACE = (175, 65, 272, 178)  # on the 512x512 astronaut
 CAMERAMAN_FACE = (180, 120, 258, 195)  # ear to nose, on the 512x512 cameraman
 HEAD_CROP = (140, 20, 310, 200)  # the astronaut's head with her hair, for composed pictures
+PHOTOS = Path(__file__).parents[1] / "data" / "people"  # real photos, see SOURCES.md there
 
 
 def photo(name: str) -> Image.Image:
@@ -107,6 +109,43 @@ def test_three_pasted_faces_are_three_people(analyzer: PeopleAnalyzer) -> None:
     people = label(findings, "People")
     assert people.parents == ("Person",) and len(people.boxes) == 3
     assert people.confidence <= label(findings, "Person").confidence
+
+
+def real(name: str) -> Image.Image:
+    with open(PHOTOS / name, "rb") as f:  # as the service decodes it
+        return decode_image(f, max_pixels=100_000_000).image
+
+
+def test_walkers_far_away_are_people(analyzer: PeopleAnalyzer) -> None:
+    # No face, and each walker is under a tenth of the photo's height: the far pass finds them.
+    findings = analyzer.analyze(real("ocvdoc-background-subtraction-tutorial-frame.jpg"))
+    assert {"Person", "People"} <= names(findings)
+    assert "Face" not in names(findings)
+    boxes = label(findings, "People").boxes
+    assert len(boxes) >= 2 and all(b.height < 0.3 for b in boxes)
+
+
+def test_seated_woman_with_her_face_tipped_back_is_a_person(analyzer: PeopleAnalyzer) -> None:
+    # NudeNet sees her face only faintly (0.23), but her boots next to it.
+    findings = analyzer.analyze(real("wand-composite-channel.jpg"))
+    assert names(findings) == {"Person"}
+    assert findings.extra == {"faces": 0, "persons": 1}
+
+
+def test_two_at_a_pool_table_are_people(analyzer: PeopleAnalyzer) -> None:
+    # A cascade confirms one face only; the other man's (NudeNet 0.43) counts once someone is
+    # found.
+    findings = analyzer.analyze(real("kphotoalbum-pool.jpg"))
+    assert {"Person", "People", "Face"} <= names(findings)
+    assert len(label(findings, "People").boxes) == 2
+
+
+@pytest.mark.parametrize("name", ["gcompris-erase-calf.webp", "gcompris-erase-spoonbills.webp"])
+def test_animals_that_fool_the_detectors_are_no_people(analyzer: PeopleAnalyzer, name: str) -> None:
+    # The calf has a "face" and a nudity class next to it; the spoonbills' legs nearly clear
+    # the far pass (one window at 1.74).
+    findings = analyzer.analyze(real(name))
+    assert findings.labels == []
 
 
 def test_exif_rotated_photo_is_analysed_upright(analyzer: PeopleAnalyzer) -> None:
