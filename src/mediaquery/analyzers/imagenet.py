@@ -23,14 +23,7 @@ from mediaquery.analyzers.taxonomy import (
     load_taxonomy,
 )
 from mediaquery.domain import Findings
-from mediaquery.runtime.efficientnet import (
-    RESIZE_SHORTER,
-    ensure_model,
-    pool_views,
-    preprocess,
-    preprocess_views,
-    view_count,
-)
+from mediaquery.runtime.efficientnet import RESIZE_SHORTER, ensure_model, preprocess
 from mediaquery.runtime.onnx import OnnxModel
 
 # Labels this weak are noise; the index applies its own (configurable) floor on top.
@@ -77,20 +70,16 @@ class LabelsAnalyzer(Analyzer):
         return out["probs"][0], out["features"][0]
 
     def analyze_batch(self, images: Sequence[Image.Image]) -> list[Findings]:
-        """One model call for the whole batch: every view of every image (the heads' views;
-        the taxonomy reads the first, the centre crop)."""
+        """One model call for the whole batch."""
         if not images:
             return []
-        views = self.heads.views
         with self.in_use():
-            pixels = np.concatenate([preprocess_views(im, views) for im in images])
-            out = pool_views(self.model.run({"pixels": pixels}), views)
-            first = pixels[:: view_count(views)]
-            heads = self.heads.confidences(out, image_stats(first))
+            pixels = np.stack([preprocess(im) for im in images])
+            out = self.model.run({"pixels": pixels})
+            heads = self.heads.confidences(out, image_stats(pixels))
         return [
             self._findings(p, f, h)
-            # the stored embedding stays the centre crop's (as before the views)
-            for p, f, h in zip(out["probs"], out["features.centre"], heads, strict=True)
+            for p, f, h in zip(out["probs"], out["features"], heads, strict=True)
         ]
 
     def _analyze(self, image: Image.Image) -> Findings:

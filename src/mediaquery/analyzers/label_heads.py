@@ -100,8 +100,6 @@ class Heads:
 
     inputs: tuple[str, ...]
     transform: str
-    # the views of each photo the model saw, pooled (mediaquery.runtime.efficientnet.VIEWS)
-    views: tuple[str, ...]
     names: tuple[str, ...]
     # "replace" the taxonomy's label, the "max" of both, or "gate": the taxonomy's label
     # stays only where the head reaches its threshold (the head adds no label of its own)
@@ -119,15 +117,11 @@ class Heads:
         transform = data.get("transform", "none")
         if transform not in TRANSFORMS:
             raise ValueError(f"unknown transform of the label heads' inputs: {transform}")
-        views = tuple(data.get("views", ("centre",)))
-        if views[:1] != ("centre",):
-            raise ValueError("the label heads' views must start with the centre crop")
         heads = data["heads"]
         weights = [np.frombuffer(base64.b64decode(h["weights"]), dtype="<f4") for h in heads]
         return cls(
             inputs=tuple(data.get("inputs", DEFAULT_INPUTS)),
             transform=transform,
-            views=views,
             names=tuple(h["label"] for h in heads),
             modes=tuple(h["mode"] for h in heads),
             weights=np.stack(weights, axis=1) if heads else np.zeros((0, 0), np.float32),
