@@ -4,9 +4,15 @@ Writes ``src/mediaquery/analyzers/data/label_heads.json`` (read by
 ``mediaquery.analyzers.label_heads``) from the calibration half only, in two steps::
 
     # 1. embedding, class probabilities and image statistics of each calibration photo
-    python scripts/fit_label_heads.py features --manifest M --photos DIR --out /tmp/f.npz
+    python scripts/fit_label_heads.py features --manifest M --photos DIR --out /tmp/f.npz \
+        --views VIEWS
     # 2. cross-validate, choose, fit, print the tables, write the data file
     python scripts/fit_label_heads.py fit --manifest M --features /tmp/f.npz
+
+``--views`` names the views of each photo the model sees (``efficientnet.VIEWS``, the centre
+crop first): their embeddings are pooled (the average over the views of the averaged one, the
+maximum of the max-pooled one), the class probabilities and image statistics stay the centre
+crop's. The views are written into the data file, and the analyzer cuts the same ones.
 
 What is fitted, per word that names a taxonomy label and has at least MIN_POSITIVES positive
 photos: an L2-regularised logistic regression on the classifier's 1280-d embedding averaged
@@ -78,19 +84,23 @@ def cmd_features(args: argparse.Namespace) -> int:
     from mediaquery.analyzers.imagenet import _model
     from mediaquery.analyzers.label_heads import image_stats
     from mediaquery.decode import decode_image
-    from mediaquery.runtime.efficientnet import RESIZE_SHORTER, preprocess
+    from mediaquery.runtime.efficientnet import RESIZE_SHORTER, pool_views, preprocess_views
 
+    views = tuple(args.views.split(","))
+    if views[0] != "centre":
+        raise SystemExit("--views must start with centre (probabilities and statistics)")
     model = _model(args.models.resolve(), 2)
     keys, stats = [], []
     outputs: dict[str, list[np.ndarray]] = {}
     for photo in calibration_half(read_manifest(args.manifest)):
         decoded = decode_image(args.photos / photo.file, 10**9, RESIZE_SHORTER)
-        pixels = preprocess(decoded.image)[None]
-        for name, value in model.run({"pixels": pixels}).items():
+        pixels = preprocess_views(decoded.image, views)
+        for name, value in pool_views(model.run({"pixels": pixels}), views).items():
             outputs.setdefault(name, []).append(value[0])
         keys.append(photo.key)
-        stats.append(image_stats(pixels)[0])
+        stats.append(image_stats(pixels[:1])[0])
     np.savez_compressed(args.out, keys=np.array(keys), stats=np.array(stats),
+                        views=np.array(views),
                         **{name: np.array(v) for name, v in outputs.items()})  # fmt: skip
     print(f"wrote {args.out} ({len(keys)} photos)", file=sys.stderr)
     return 0
@@ -337,6 +347,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     out = {
         "source": f"scripts/fit_label_heads.py on {len(photos)} calibration-half photos of "
         f"{args.manifest.name}",
+        "views": [str(v) for v in data["views"]] if "views" in data else ["centre"],
         "inputs": list(inputs),
         "transform": args.transform,
         "stats": list(STAT_NAMES),
@@ -359,7 +370,11 @@ def cmd_fit(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="command", required=True)
-    add_photo_args(sub.add_parser("features", help="embeddings and statistics of the photos"))
+    features = sub.add_parser("features", help="embeddings and statistics of the photos")
+    add_photo_args(features)
+    features.add_argument(
+        "--views", default="centre", help="views of each photo, pooled (efficientnet.VIEWS)"
+    )
     fit = sub.add_parser("fit", help="cross-validate, fit and write the heads data file")
     fit.add_argument("--manifest", type=Path, required=True)
     fit.add_argument("--features", type=Path, required=True)

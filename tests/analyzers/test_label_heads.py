@@ -91,6 +91,9 @@ def test_heads_fitted_on_other_statistics_are_refused() -> None:
         Heads.from_dict({"stats": ["brightness"], "heads": []})
     with pytest.raises(ValueError, match="unknown transform"):
         Heads.from_dict({"stats": list(STAT_NAMES), "transform": "log", "heads": []})
+    with pytest.raises(ValueError, match="other views"):
+        Heads.from_dict({"stats": list(STAT_NAMES), "views": ["centre", "whole"], "heads": []})
+    assert Heads.from_dict({"stats": list(STAT_NAMES), "views": ["centre"], "heads": []})
 
 
 def test_a_head_reads_every_named_output_square_rooted_at_unit_length() -> None:

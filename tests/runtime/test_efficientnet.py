@@ -17,7 +17,10 @@ from mediaquery.runtime.efficientnet import (
     NUM_CLASSES,
     NUM_FEATURES,
     ensure_model,
+    pool_views,
     preprocess,
+    preprocess_views,
+    view_count,
     weights_path,
 )
 from mediaquery.runtime.onnx import OnnxModel
@@ -112,6 +115,39 @@ def test_preprocess_large_image_matches_small() -> None:
     large = small.resize((4096, 4096), Image.Resampling.BICUBIC)
     # The pre-downscale shortcut must not visibly change what the model sees.
     assert np.abs(preprocess(large) - preprocess(small)).mean() < 0.02
+
+
+def test_views_cut_the_centre_the_whole_photo_both_ends_and_a_mirror() -> None:
+    wide = np.zeros((100, 200, 3), np.uint8)
+    wide[:, :20] = (255, 0, 0)  # a red strip at the far left, a blue one at the far right
+    wide[:, -20:] = (0, 0, 255)
+    image = Image.fromarray(wide)
+    views = ("centre", "whole", "ends", "flip")
+    pixels = preprocess_views(image, views)
+    assert pixels.shape == (view_count(views), 3, 224, 224) == (5, 3, 224, 224)
+    np.testing.assert_array_equal(pixels[0], preprocess(image))
+    centre, whole, left, right, flip = (p.mean(axis=(1, 2)) for p in pixels)
+    assert centre[0] < -0.9 and centre[2] < -0.9  # the centre crop loses both strips
+    assert whole[0] > -0.9 and whole[2] > -0.9  # the whole photo keeps them
+    assert left[0] > whole[0] and left[2] < -0.9  # each end square holds one strip
+    assert right[2] > whole[2] and right[0] < -0.9
+    np.testing.assert_array_equal(flip, centre)
+    np.testing.assert_array_equal(pixels[4], pixels[0][:, :, ::-1])
+    with pytest.raises(ValueError, match="unknown view"):
+        preprocess_views(image, ("corner",))
+
+
+def test_pooled_views_average_the_mean_and_take_the_peak_per_photo() -> None:
+    views = ("centre", "ends")  # three inputs per photo
+    feats = np.arange(2 * 3 * 2, dtype=np.float32).reshape(6, 2)
+    probs = np.arange(6, dtype=np.float32)[:, None]
+    pooled = pool_views({"probs": probs, "features": feats, "features_max": feats}, views)
+    np.testing.assert_array_equal(pooled["probs"], [[0.0], [3.0]])  # the first view's
+    np.testing.assert_array_equal(pooled["features"], [[2.0, 3.0], [8.0, 9.0]])
+    np.testing.assert_array_equal(pooled["features_max"], [[4.0, 5.0], [10.0, 11.0]])
+    np.testing.assert_array_equal(pooled["features.centre"], [[0.0, 1.0], [6.0, 7.0]])
+    np.testing.assert_array_equal(pooled["features.ends"], [[3.0, 4.0], [9.0, 10.0]])
+    np.testing.assert_array_equal(pooled["features_max.ends"], [[4.0, 5.0], [10.0, 11.0]])
 
 
 # --- the model -------------------------------------------------------------------------

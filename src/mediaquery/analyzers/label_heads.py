@@ -117,6 +117,9 @@ class Heads:
         transform = data.get("transform", "none")
         if transform not in TRANSFORMS:
             raise ValueError(f"unknown transform of the label heads' inputs: {transform}")
+        if tuple(data.get("views", ("centre",))) != ("centre",):
+            # fit_label_heads.py features --views: the analyzer sees the centre crop only
+            raise ValueError("label heads were fitted on other views than the centre crop")
         heads = data["heads"]
         weights = [np.frombuffer(base64.b64decode(h["weights"]), dtype="<f4") for h in heads]
         return cls(

@@ -31,7 +31,9 @@ __all__ = [
     "NUM_FEATURES",
     "build_efficientnet_lite0",
     "ensure_model",
+    "pool_views",
     "preprocess",
+    "preprocess_views",
     "weights_path",
 ]
 
@@ -203,30 +205,87 @@ def build_efficientnet_lite0(state: dict[str, np.ndarray]) -> onnx.ModelProto:
     return model
 
 
+def _to_input(image: Image.Image, box: tuple[float, float, float, float]) -> np.ndarray:
+    """The ``box`` (source pixels) of an RGB image resized to 224x224, (x - 127) / 128."""
+    # Resizing only the box avoids resampling pixels we throw away. reducing_gap makes
+    # Pillow first box-average by an integer factor (Image.reduce) while the box stays > 2x
+    # the target, so a 4000px photo costs a few ms, not 100.
+    resized = image.resize(
+        (INPUT_SIZE, INPUT_SIZE), Image.Resampling.BICUBIC, box=box, reducing_gap=2.0
+    )
+    pixels = np.asarray(resized, dtype=np.float32)
+    pixels = (pixels - PIXEL_MEAN) * PIXEL_SCALE
+    return np.ascontiguousarray(pixels.transpose(2, 0, 1))
+
+
 def preprocess(image: Image.Image) -> np.ndarray:
     """RGB, shorter side to 256 (bicubic), centre crop 224, (x - 127) / 128 -> float32 [3,224,224].
 
     For big JPEGs, callers can ``image.draft("RGB", (size, size))`` before decoding.
     """
+    return preprocess_views(image, ("centre",))[0]
+
+
+# The views of a photo preprocess_views can cut, each a 224x224 model input:
+#   centre: the shorter side to 256 and the centre 224 (ImageNet's evaluation crop)
+#   whole:  the whole photo squashed to a square (nothing lost at the sides)
+#   ends:   two squares of the full shorter side at both ends of the longer side (left
+#           and right of a landscape photo); with the centre they cover the whole photo
+#   flip:   the centre view mirrored left to right
+VIEWS = ("centre", "whole", "ends", "flip")
+
+
+def view_count(views: tuple[str, ...]) -> int:
+    """How many model inputs ``views`` cut from each photo ("ends" is two)."""
+    return sum(2 if v == "ends" else 1 for v in views)
+
+
+def preprocess_views(image: Image.Image, views: tuple[str, ...]) -> np.ndarray:
+    """The named ``views`` (VIEWS) of one photo as model inputs -> float32 [V,3,224,224]."""
     if image.mode != "RGB":
         image = image.convert("RGB")
     width, height = image.size
-    # Crop box in source pixels equal to "resize shorter side to 256, crop the centre
-    # 224"; resizing only that box to 224x224 avoids resampling pixels we throw away.
-    side = min(width, height) * INPUT_SIZE / RESIZE_SHORTER
-    left = (width - side) / 2
-    top = (height - side) / 2
-    # reducing_gap makes Pillow first box-average by an integer factor (Image.reduce)
-    # while the box stays > 2x the target, so a 4000px photo costs a few ms, not 100.
-    resized = image.resize(
-        (INPUT_SIZE, INPUT_SIZE),
-        Image.Resampling.BICUBIC,
-        box=(left, top, left + side, top + side),
-        reducing_gap=2.0,
-    )
-    pixels = np.asarray(resized, dtype=np.float32)
-    pixels = (pixels - PIXEL_MEAN) * PIXEL_SCALE
-    return np.ascontiguousarray(pixels.transpose(2, 0, 1))
+    short = min(width, height)
+    out = []
+    for view in views:
+        if view in ("centre", "flip"):
+            side = short * INPUT_SIZE / RESIZE_SHORTER
+            left, top = (width - side) / 2, (height - side) / 2
+            pixels = _to_input(image, (left, top, left + side, top + side))
+            out.append(np.ascontiguousarray(pixels[:, :, ::-1]) if view == "flip" else pixels)
+        elif view == "whole":
+            out.append(_to_input(image, (0.0, 0.0, float(width), float(height))))
+        elif view == "ends":
+            far_left, far_top = width - short, height - short
+            out.append(_to_input(image, (0.0, 0.0, float(short), float(short))))
+            out.append(_to_input(image, (far_left, far_top, far_left + short, far_top + short)))
+        else:
+            raise ValueError(f"unknown view {view!r} (known: {', '.join(VIEWS)})")
+    return np.stack(out)
+
+
+def pool_views(outputs: dict[str, np.ndarray], views: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Model outputs of N photos' views ([N * V, ...], each photo's views in a row, as
+    preprocess_views cut them) pooled per photo: ``probs`` of the first view (the taxonomy
+    reads single-view probabilities), ``features`` averaged over the views, ``features_max``
+    their maximum; and each view's own, as ``features.<view>`` and ``features_max.<view>``
+    ("ends" averaged and maximised over its two squares)."""
+    n_views = view_count(views)
+    per = {k: v.reshape(-1, n_views, *v.shape[1:]) for k, v in outputs.items()}
+    pooled = {"probs": per["probs"][:, 0]}
+    if "features" in per:
+        pooled["features"] = per["features"].mean(axis=1)
+    if "features_max" in per:
+        pooled["features_max"] = per["features_max"].max(axis=1)
+    at = 0
+    for view in views:
+        span = slice(at, at + (2 if view == "ends" else 1))
+        at = span.stop
+        if "features" in per:
+            pooled[f"features.{view}"] = per["features"][:, span].mean(axis=1)
+        if "features_max" in per:
+            pooled[f"features_max.{view}"] = per["features_max"][:, span].max(axis=1)
+    return pooled
 
 
 def ensure_model(cache_dir: Path) -> Path:
