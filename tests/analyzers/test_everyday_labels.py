@@ -152,5 +152,6 @@ def test_real_cat_photo_is_a_pet_and_an_animal(analyzer: LabelsAnalyzer) -> None
 def test_a_studio_motorcycle_is_a_vehicle_on_no_road(analyzer: LabelsAnalyzer) -> None:
     from skimage import data
 
-    labels = labels_of(analyzer, data.motorcycle_left())
+    left, _, _ = data.stereo_motorcycle()
+    labels = labels_of(analyzer, left)
     assert {"Motorcycle", "Vehicle"} <= set(labels) and "Road" not in labels, labels
