@@ -404,7 +404,8 @@ HYPERNYM_OVERRIDES: dict[str, tuple[str, ...]] = {
     "03888257": ("04285146",),  # parachute
     "04067472": ("04285146",),  # (fishing) reel
     "04372370": ("03269401",),  # electric switch
-    "04592741": ("02691156",),  # wing: photos are airplane wings
+    # wing: out of a plane's window, the class fires on sky and aerial views; no Airplane
+    "04592741": (),
     "03657121": ("04453910",),  # lens cap
     "03944341": ("04574999", "03964744"),  # pinwheel: a wheel and a toy
     "02965783": ("02762044",),  # car mirror

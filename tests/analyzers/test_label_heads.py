@@ -43,6 +43,19 @@ def test_image_statistics_tell_sky_grass_snow_and_night_apart() -> None:
     assert night["dark"] > 0.9 and night["brightness"] < 0.1
 
 
+def test_the_cloud_statistic_sees_soft_white_patches_in_a_blue_sky() -> None:
+    clear = np.zeros((300, 400, 3))
+    clear[:] = (110, 160, 230)
+    yy, xx = np.mgrid[:300, :400]
+    # soft-edged white clouds over the same sky: brightness fades over about 20 pixels
+    puffs = sum(np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * 20.0**2))
+                for cx, cy in ((60, 30), (180, 50), (300, 25), (360, 70)))  # fmt: skip
+    cloudy = clear + np.clip(puffs, 0, 1)[..., None] * (255 - clear)
+    flat_grey = np.full((300, 400, 3), 200.0)  # overcast without texture, or a white wall
+    assert stats_of(cloudy)["top_cloud"] > 0.2
+    assert stats_of(clear)["top_cloud"] < 0.02 and stats_of(flat_grey)["top_cloud"] < 0.02
+
+
 def heads_of(mode: str, threshold: float = 1.0) -> Heads:
     weights = np.zeros(1280 + len(STAT_NAMES), dtype="<f4")
     weights[0] = 1.0  # the score is the first embedding feature

@@ -40,8 +40,13 @@ STAT_NAMES = (
     "top_bright_grey",
     "white",
     "warm",
+    "top_cloud",
 )
 DEFAULT_MIN = 25.0
+# The cloud statistic's resolution and band of neighbour differences, chosen on the label
+# evaluation's calibration half by scripts/calibrate_cloud_texture.py.
+CLOUD_SCALE = 2
+CLOUD_BAND = (0.015, 0.12)
 # Model outputs a heads file written before it recorded its inputs was fitted on.
 DEFAULT_INPUTS = ("features",)
 # How each model output is reshaped before a head reads it: as is ("none"), or square-rooted
@@ -51,7 +56,7 @@ TRANSFORMS = ("none", "sqrt-l2")
 
 
 def image_stats(pixels: np.ndarray) -> np.ndarray:
-    """Colour statistics of preprocessed images ([N,3,H,W], (x - 127) / 128) -> [N, 9]."""
+    """Colour statistics of preprocessed images ([N,3,H,W], (x - 127) / 128) -> [N, 10]."""
     rgb = np.clip(pixels * 128.0 + 127.0, 0.0, 255.0) / 255.0
     r, g, b = rgb[:, 0], rgb[:, 1], rgb[:, 2]
     value = rgb.max(axis=1)
@@ -74,8 +79,28 @@ def image_stats(pixels: np.ndarray) -> np.ndarray:
         grey.mean(axis=(1, 2)),
         ((value > 0.8) & (sat < 0.12)).mean(axis=(1, 2)),
         ((r > g) & (g > b) & (sat > 0.3)).mean(axis=(1, 2)),
+        soft_sky_texture(rgb[:, :, top]),
     ]
     return np.stack(stats, axis=1).astype(np.float32)
+
+
+def soft_sky_texture(
+    rgb: np.ndarray, scale: int = CLOUD_SCALE, band: tuple[float, float] = CLOUD_BAND
+) -> np.ndarray:
+    """Share of sky-coloured pixels (blue, or pale and grey) of ``rgb`` ([N,3,H,W], 0-1) whose
+    neighbours differ by ``band`` at 1/``scale`` resolution: cloud edges and texture, where
+    a clear or hazy sky is smoother and buildings or leaves are rougher."""
+    n, c, h, w = rgb.shape
+    x = rgb[:, :, : h // scale * scale, : w // scale * scale]
+    x = x.reshape(n, c, h // scale, scale, w // scale, scale).mean(axis=(3, 5))
+    value = x.max(axis=1)
+    sat = (value - x.min(axis=1)) / np.maximum(value, 1e-6)
+    r, g, b = x[:, 0], x[:, 1], x[:, 2]
+    sky = ((b > r + 0.04) & (b >= g) & (value > 0.35)) | ((sat < 0.25) & (value > 0.45))
+    grad = np.zeros_like(value)
+    grad[:, :, 1:] = np.abs(np.diff(x, axis=3)).mean(axis=1)
+    grad[:, 1:, :] += np.abs(np.diff(x, axis=2)).mean(axis=1)
+    return (sky & (grad >= band[0]) & (grad < band[1])).mean(axis=(1, 2))
 
 
 def head_inputs(
