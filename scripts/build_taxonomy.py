@@ -499,7 +499,9 @@ NAMES: dict[str, str] = {
 
 # Extra aliases for categories (WordNet synonyms are added automatically).
 NODE_ALIASES: dict[str, tuple[str, ...]] = {
-    "Person": ("Human", "People"),
+    # Not "People": that is the people analyzer's own label for several persons (as in
+    # Rekognition), so one diver or groom must not answer a search for people.
+    "Person": ("Human",),
     "Insect": ("Bug",),
     "Cattle": ("Cow",),
     "Rabbit": ("Hare", "Bunny"),

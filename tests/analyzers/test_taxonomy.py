@@ -164,3 +164,13 @@ def test_load_is_cached_and_read_only(tax: Taxonomy) -> None:
     assert load_taxonomy() is tax
     assert not tax.member_class.flags.writeable
     assert not tax.member_label.flags.writeable
+
+
+def test_one_person_is_no_people(tax: Taxonomy, raw: dict) -> None:
+    # "People" is the people analyzer's label for several persons; a lone groom found by the
+    # classifier is a Person (and a Human) but must not answer a search for people.
+    groom = next(c["wnid"] for c in raw["classes"] if c["name"] == "Groom")
+    labels = labels_from_probs(one_hot(tax, **{groom: 1.0}), tax)
+    person = next(lab for lab in labels if lab.name == "Person")
+    assert "Human" in person.aliases
+    assert all("People" not in (lab.name, *lab.aliases) for lab in labels)
