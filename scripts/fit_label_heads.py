@@ -67,7 +67,10 @@ REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "src/mediaquery/analyzers/data/label_heads.json"
 DEFAULT_MIN = 25.0
 MIN_POSITIVES = 3
-TARGET_PRECISION = 0.92
+# On the 360-photo calibration half, held out (`fit --held-out`, 49 words): 0.92 gave 45 %
+# recall and 79 % precision, 0.85 gave 47 % and 79 % (a threshold picked at 92 % out of fold
+# sits on a handful of photos and lands near 79 % anyway).
+TARGET_PRECISION = 0.85
 PENALTIES = (3.0, 10.0, 30.0, 100.0, 300.0)
 STAT_WEIGHT = 4.0
 FOLDS, REPEATS = 5, 4

@@ -42,7 +42,10 @@ def test_a_head_separates_what_it_was_fitted_on(fit: ModuleType) -> None:
     np.testing.assert_allclose(runtime + heads.bias[0], score, atol=1e-3)
 
 
-def test_the_threshold_is_the_lowest_score_at_the_target_precision(fit: ModuleType) -> None:
+def test_the_threshold_is_the_lowest_score_at_the_target_precision(
+    fit: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fit, "TARGET_PRECISION", 0.92)
     y = np.array([1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0], dtype=float)
     scores = np.linspace(1.0, 0.0, len(y))[None]  # ranked as listed
     t = fit.pick_threshold(scores, y)
@@ -50,6 +53,8 @@ def test_the_threshold_is_the_lowest_score_at_the_target_precision(fit: ModuleTy
     assert y[returned].mean() >= fit.TARGET_PRECISION
     # 12 of 13 right (92.3 %); down to the next positive it would be 13 of 15
     assert returned.sum() == 13
+    monkeypatch.setattr(fit, "TARGET_PRECISION", 0.85)
+    assert (scores[0] >= fit.pick_threshold(scores, y)).sum() == 15  # 13 of 15: 86.7 %
 
 
 def test_the_written_heads_answer_at_run_time_as_fitted(
