@@ -7,7 +7,7 @@ peak (max-pooled: "a tree somewhere" fires in one corner of the map).
 evaluation's calibration half only) holds one small logistic-regression head per word:
 weights over those features and a few image statistics (how green, how dark, how much smooth
 blue or grey at the top), and a slope that maps its score to a confidence, so that the
-head's threshold for 90 % cross-validated precision sits at the default minimum confidence
+head's threshold for 85 % cross-validated precision sits at the default minimum confidence
 (25). A head replaces the taxonomy's label of that name, adds to it (the stronger wins) or
 gates it (the taxonomy's label stays only where the head does not rule it out), whichever
 scored best in cross-validation. Costs one small matrix product per batch.
