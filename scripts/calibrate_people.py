@@ -54,11 +54,10 @@ from mediaquery.decode import decode_image  # noqa: E402
 
 LIST = REPO / "scripts/people_calibration.tsv"
 TEXT_MARGIN = 1.34
-# The far pass measured: HOG on a greyscale copy FAR_SIDE px on its longer side (upscaled at
-# most twice), over FAR_LEVELS pyramid levels (windows 128-265 px: the people too small for
-# the analyzer's 480 px pass).
+# The far pass measured: the analyzer's own (people.far_hog: HOG over its pyramid levels) on a
+# greyscale copy FAR_SIDE px on its longer side (upscaled at most twice; windows 128-265 px:
+# the people too small for the analyzer's 480 px pass).
 FAR_SIDE = 960
-FAR_LEVELS = 5
 HEAD_MARGINS = (0.3, 0.8, 1.5)  # face widths added around each head for the close-ups
 HEADS_PER_MARGIN = 24  # pairs grow with the square: the first 24 heads of each crop size
 
@@ -119,16 +118,6 @@ def fetch(root: Path, photos: list[Photo]) -> None:
                 tar.extractall(root, filter="data")
 
 
-def far_hog() -> cv2.HOGDescriptor:
-    """OpenCV's default people detector over FAR_LEVELS pyramid levels."""
-    hog = cv2.HOGDescriptor(
-        (64, 128), (16, 16), (8, 8), (8, 8), 9, 1, -1.0, cv2.HOGDESCRIPTOR_L2HYS, 0.2, True,
-        FAR_LEVELS,
-    )  # fmt: skip
-    hog.setSVMDetector(np.asarray(cv2.HOGDescriptor.getDefaultPeopleDetector(), np.float32))
-    return hog
-
-
 def far_margin(hog: cv2.HOGDescriptor, image: Image.Image) -> float:
     """The far pass's best HOG margin on this photo (0 when it finds no window)."""
     gray, _ = people._grey(image, FAR_SIDE)
@@ -175,7 +164,7 @@ def run(root: Path, photos: list[Photo]) -> None:
     cache = root / "models"
     analyzer = people.PeopleAnalyzer(cache, threads=1)
     moderation = ModerationAnalyzer(cache, threads=1)
-    hog = far_hog()
+    hog = people.far_hog()
     missed: list[float] = []  # far-pass margins of the photos with people `people` misses
     tp = fp = fn = 0
     seconds = 0.0
