@@ -54,10 +54,9 @@ from mediaquery.decode import decode_image  # noqa: E402
 
 LIST = REPO / "scripts/people_calibration.tsv"
 TEXT_MARGIN = 1.34
-# The far pass measured: the analyzer's own (people.far_hog: HOG over its pyramid levels) on a
-# greyscale copy FAR_SIDE px on its longer side (upscaled at most twice; windows 128-265 px:
-# the people too small for the analyzer's 480 px pass).
-FAR_SIDE = 960
+# The far pass is measured with the analyzer's own (people.far_hog and far_windows: HOG on a
+# greyscale copy people.FAR_SIDE px on its longer side, windows 128-265 px: the people too
+# small for the analyzer's 480 px pass).
 HEAD_MARGINS = (0.3, 0.8, 1.5)  # face widths added around each head for the close-ups
 HEADS_PER_MARGIN = 24  # pairs grow with the square: the first 24 heads of each crop size
 
@@ -119,18 +118,10 @@ def fetch(root: Path, photos: list[Photo]) -> None:
 
 
 def far_margin(hog: cv2.HOGDescriptor, image: Image.Image) -> float:
-    """The far pass's best HOG margin on this photo (0 when it finds no window)."""
-    gray, _ = people._grey(image, FAR_SIDE)
-    f = min(2.0, FAR_SIDE / max(gray.shape))
-    if f > 1.0:
-        size = (round(gray.shape[1] * f), round(gray.shape[0] * f))
-        gray = cv2.resize(gray, size, interpolation=cv2.INTER_LINEAR)
-    if gray.shape[0] < 128 or gray.shape[1] < 64:
-        return 0.0
-    _, weights = hog.detectMultiScale(
-        gray, winStride=(8, 8), padding=(8, 8), scale=people.HOG_SCALE_STEP
-    )
-    return float(np.max(weights)) if len(weights) else 0.0
+    """The far pass's best HOG margin on this photo (0 when it finds no window): the
+    analyzer's own windows (people.far_windows), their squashed scores turned back."""
+    scores = [f.score for f in people.far_windows(hog, image)]
+    return float(-np.log(max(1.0 - max(scores), 1e-12))) if scores else 0.0
 
 
 def heads(image: Image.Image) -> list[tuple[float, Image.Image]]:
