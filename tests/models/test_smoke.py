@@ -70,3 +70,12 @@ def test_smoke_of_a_vocabulary_reads_it(model_dir, tmp_path) -> None:
     (model_dir / "catalogue" / "clip-bpe-vocab").write_bytes(gzip.compress(b"hello"))
     with pytest.raises(BadModelFile, match="not CLIP's BPE vocabulary"):
         smoke(model_dir, entry)
+
+
+def test_smoke_of_a_file_that_is_no_tflite_model_fails_clearly(model_dir, tmp_path) -> None:
+    # Without ai-edge-litert it says so; with it, the interpreter refuses the bytes.
+    entry = install_bytes(
+        model_dir, tmp_path, tiny_entry(format="tflite", inputs=()), b"not a model"
+    )
+    with pytest.raises(BadModelFile, match="tiny-model: (cannot run here|the model does not run)"):
+        smoke(model_dir, entry)

@@ -43,7 +43,7 @@ class CatalogueEntry:
     approx_size: int
     licence: str
     used_by: tuple[str, ...]  # analyzers (and features) that need it
-    format: str  # "onnx" or "bpe-vocab": what `verify --smoke` runs
+    format: str  # "onnx", "tflite" or "bpe-vocab": what `verify --smoke` runs
     checked: str  # where size and sha256 come from
     member: ArchiveMember | None = None
     inputs: tuple[TensorSpec, ...] = ()  # ONNX: one inference's inputs (smoke test)
@@ -127,6 +127,27 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
             path="open_clip/bpe_simple_vocab_16e6.txt.gz",
             size=1_356_917,
             sha256="924691ac288e54409236115652ad4aa250f48203de50a9e4722a6ecd48d6804a",
+        ),
+    ),
+    CatalogueEntry(
+        name="mediapipe-pose-detection",
+        description="MediaPipe BlazePose person detector (pose_detection.tflite), from the "
+        "mediapipe 0.10.21 wheel on PyPI: input_1 [1,224,224,3] float32 -> "
+        "[1,2254,12] boxes and keypoints, [1,2254,1] scores (needs ai-edge-litert)",
+        url="https://files.pythonhosted.org/packages/ad/83/"
+        "56f760fecdc60de84c529d6c05c9dfc7d972617c6632bd254d5e021e5b16/"
+        "mediapipe-0.10.21-cp311-cp311-manylinux_2_28_x86_64.whl",
+        sha256="05dc4a9e593655a79558d05d6227d31018c2537a4bd3362b51e230cf22aecfe3",
+        size=35_622_638,
+        approx_size=35_622_638,
+        licence="Apache-2.0",
+        used_by=("people",),
+        format="tflite",
+        checked="downloaded from PyPI and hashed here",
+        member=ArchiveMember(
+            path="mediapipe/modules/pose_detection/pose_detection.tflite",
+            size=2_959_046,
+            sha256="9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c",
         ),
     ),
     CatalogueEntry(

@@ -54,6 +54,8 @@ def smoke(model_dir: Path, entry: CatalogueEntry, runner: Runner | None = None) 
         raise ModelNotInstalled(f"Model '{entry.name}' is not installed")
     if entry.format == "bpe-vocab":
         return _bpe(path, entry)
+    if entry.format == "tflite":
+        return _tflite(path, entry)
     ran = runner(model_dir, entry) if runner is not None else None
     return ran if ran is not None else _onnx(path, entry)
 
@@ -67,6 +69,20 @@ def _bpe(path: Path, entry: CatalogueEntry) -> str:
     if not lines[0].startswith('"bpe_simple_vocab') or len(merges) < _BPE_MERGES:
         raise BadModelFile(f"{entry.name}: not CLIP's BPE vocabulary ({len(merges)} merges)")
     return f"{entry.name}: BPE vocabulary with {len(merges)} merges"
+
+
+def _tflite(path: Path, entry: CatalogueEntry) -> str:
+    from mediaquery.runtime import blazepose
+
+    why = blazepose.available()
+    if why is not None:
+        raise BadModelFile(f"{entry.name}: cannot run here: {why}")
+    try:
+        poses = blazepose.PoseDetector(path).detect(photo(), floor=0.1)
+    except Exception as exc:  # noqa: BLE001 - LiteRT raises its own error types
+        raise BadModelFile(f"{entry.name}: the model does not run: {exc}") from exc
+    best = max((p.score for p in poses), default=0.0)
+    return f"{entry.name}: ran once on the test photo; best person score {best:.2f}"
 
 
 def _onnx(path: Path, entry: CatalogueEntry) -> str:
