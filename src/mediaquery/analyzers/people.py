@@ -5,13 +5,17 @@ NudeNet finds heads in any pose but also calls animal faces human (up to 0.68), 
 below FACE_ALONE must be confirmed by a frontal or profile cascade; a full-image frontal
 cascade pass adds the small, tightly framed or greyscale faces NudeNet misses. Persons are one
 per face, plus OpenCV HOG pedestrian boxes that are not one of those people; a finer "far" HOG
-pass adds people too small for the first when it finds several of them. Once someone is found,
-weaker evidence counts further people: another head, or a body part outside every person.
+pass adds people too small for the first when it finds several of them. Where all that finds
+nobody, MediaPipe's BlazePose person detector (when its model is installed) adds a person seen
+side-on, from behind or with the face hidden. Once someone is found, weaker evidence counts
+further people: another head, or a body part outside every person.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 import cv2
@@ -22,6 +26,10 @@ from PIL import Image
 from mediaquery.analyzers import face_boxes, nudenet_detector
 from mediaquery.analyzers.base import Analyzer
 from mediaquery.domain import Box, Findings, LabelFinding
+from mediaquery.models.store import installed_path
+from mediaquery.runtime import blazepose
+
+log = logging.getLogger(__name__)
 
 CATEGORY = "Person"
 FACE_CLASSES = frozenset({"FACE_FEMALE", "FACE_MALE"})
@@ -87,6 +95,18 @@ FAR_SIDE = 960
 FAR_LEVELS = 5
 FAR_MARGIN = 1.8
 FAR_WINDOWS = 2
+# The pose detector (catalogue model POSE_MODEL, run by runtime.blazepose on ai-edge-litert):
+# optional, and run only on photos where nothing above found anyone. Derived by
+# scripts/calibrate_people_pose.py on the label evaluation's calibration half: its best score
+# on a photo without a person is 0.90 (a cheetah; a gibbon 0.85), so a pose counts on its own
+# from POSE_ALONE, that plus 0.05, rounded up to the hundredth; a NudeNet face of at least
+# FACE_CANDIDATE (one the cascades did not confirm) inside a pose's head box reaches 0.68 there
+# (a goldfish), so that pair counts from POSE_WITH_FACE, likewise. Each adds one of the 36
+# person photos there (20 found before): a hooded walker seen from behind (0.97), a soldier
+# in a helmet aiming a rifle (0.77, face 0.34); none without a person.
+POSE_MODEL = "mediapipe-pose-detection"
+POSE_ALONE = 0.96
+POSE_WITH_FACE = 0.74
 SAME_INSTANCE = 0.5  # two boxes whose intersection covers half the smaller are one instance
 MIN_SIDE_PX = 16  # below this nothing is recognisable; skip the work
 
@@ -103,7 +123,7 @@ class PeopleAnalyzer(Analyzer):
     """Faces and people: "Face", "Person" and (two or more people) "People", with boxes."""
 
     name: ClassVar[str] = "people"
-    version: ClassVar[str] = "nudenet320n-haar-hog.3"  # .3: far pass, weak further people
+    version: ClassVar[str] = "nudenet320n-haar-hog.4"  # .4: pose detector, when installed
     per_shot: ClassVar[bool] = True
     min_side: ClassVar[int | None] = HOG_SIDE
 
@@ -118,9 +138,10 @@ class PeopleAnalyzer(Analyzer):
             np.asarray(cv2.HOGDescriptor.getDefaultPeopleDetector(), dtype=np.float32)
         )
         self.far_hog = far_hog()
+        self.pose = pose_detector(self.model_dir, self.threads)
 
     def _unload(self) -> None:
-        del self.frontal, self.profile, self.hog, self.far_hog
+        del self.frontal, self.profile, self.hog, self.far_hog, self.pose
         nudenet_detector.unload()
 
     def _analyze(self, image: Image.Image) -> Findings:
@@ -140,6 +161,9 @@ class PeopleAnalyzer(Analyzer):
             persons.extend(f for f in _paired(detections, faces, w, h) if _is_new(f.box, persons))
             if len(persons) < 2:  # with several people found, far ones would add only boxes
                 persons.extend(f for f in self.far_bodies(image) if _is_new(f.box, persons))
+            if not persons and self.pose is not None:
+                poses = self.pose.detect(image, min(POSE_ALONE, POSE_WITH_FACE))
+                persons.extend(posed(poses, detections, w, h))
             if persons:
                 persons.extend(_further(detections, faces, persons, w, h))
         face_boxes.remember(image, tuple((_box(f, w, h), f.score) for f in faces))  # for `faces`
@@ -243,6 +267,65 @@ class PeopleAnalyzer(Analyzer):
             if _is_new(f.box, separate):
                 separate.append(f)
         return separate if len(separate) >= FAR_WINDOWS else []
+
+
+def pose_detector(model_dir: Path, threads: int) -> blazepose.PoseDetector | None:
+    """The pose detector when its model and runtime are installed; None (and why, in the log)
+    otherwise: the analyzer then works as before, without it."""
+    path = installed_path(model_dir, POSE_MODEL)
+    why = blazepose.available()
+    if path is not None and why is None:
+        return blazepose.PoseDetector(path, threads)
+    if path is None:
+        why = f"model {POSE_MODEL} not installed (mediaquery models pull {POSE_MODEL})"
+    log.info("people: no pose detector: %s", why)
+    return None
+
+
+def pose_faces(
+    pose: blazepose.Pose, detections: tuple[nudenet_detector.Detection, ...], w: int, h: int
+) -> float:
+    """The best NudeNet face of at least FACE_CANDIDATE whose centre the pose's head box
+    holds (0 when none does)."""
+    return max(
+        (
+            d.score
+            for d in detections
+            if d.label in FACE_CLASSES
+            and d.score >= FACE_CANDIDATE
+            and _holds(pose.head, _pixels(d.box, w, h))
+        ),
+        default=0.0,
+    )
+
+
+def posed(
+    poses: list[blazepose.Pose],
+    detections: tuple[nudenet_detector.Detection, ...],
+    w: int,
+    h: int,
+) -> list[_Found]:
+    """People from the pose detector: a pose of at least POSE_ALONE, or of POSE_WITH_FACE
+    with a NudeNet face in its head; the box is the circle around the whole body, clipped."""
+    out: list[_Found] = []
+    for pose in poses:
+        face = pose_faces(pose, detections, w, h)
+        if pose.score >= POSE_ALONE:
+            score = pose.score
+        elif pose.score >= POSE_WITH_FACE and face > 0.0:
+            score = 1.0 - (1.0 - pose.score) * (1.0 - face)  # two detectors agree
+        else:
+            continue
+        (x0, y0, x1, y1), (a0, b0, a1, b1) = pose.body, pose.head
+        box = (
+            max(0.0, min(x0, a0)),
+            max(0.0, min(y0, b0)),
+            min(w, max(x1, a1)),
+            min(h, max(y1, b1)),
+        )
+        if _is_new(box, out):
+            out.append(_Found(box, score))
+    return out
 
 
 def far_hog() -> cv2.HOGDescriptor:
