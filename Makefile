@@ -26,9 +26,20 @@ $(STAMP): pyproject.toml
 		| { grep -E --line-buffered '^(Collecting|Installing|Successfully)' || true; }
 	touch $(STAMP)
 
-install: $(STAMP)
+# MediaPipe's pose detector (the people analyzer's extra person evidence) ships inside the
+# mediapipe wheel on PyPI, which cannot be installed beside our OpenCV and NumPy: the wheel is
+# downloaded once (35 MB, no dependencies) and the model taken out of it, sha256-checked.
+POSE_WHEEL := $(VENV)/wheels/mediapipe-0.10.21-cp311-cp311-manylinux_2_28_x86_64.whl
+$(POSE_WHEEL): $(STAMP)
+	$(BIN)/pip download --quiet --no-deps --only-binary=:all: --python-version 3.11 \
+		--platform manylinux_2_28_x86_64 mediapipe==0.10.21 -d $(VENV)/wheels \
+		|| echo "could not download the mediapipe wheel: the people analyzer runs without its pose detector"
 
-run: $(STAMP)  ## install, then serve on the embedded default (./mediaquery-data, 127.0.0.1:8000)
+install: $(STAMP) $(POSE_WHEEL)
+
+run: install  ## install, then serve on the embedded default (./mediaquery-data, 127.0.0.1:8000)
+	$(BIN)/mediaquery models import mediapipe-pose-detection $(POSE_WHEEL) >/dev/null \
+		|| echo "pose detector not installed: the people analyzer works without it"
 	$(BIN)/mediaquery serve
 
 lint: $(STAMP)
@@ -49,10 +60,10 @@ services:
 # The whole suite twice: the index on SQLite, then on PostgreSQL (a schema per test). Both
 # passes always run (a failure in the first never hides the second) and share one model cache,
 # built once per run; the target fails at the end if either pass failed.
-test: lint browser services  ## install, lint, type-check and run the whole suite on both databases
+test: lint browser services $(POSE_WHEEL)  ## install, lint, type-check and run the whole suite on both databases
 	@models=$$(mktemp -d) && trap 'rm -rf "$$models"' EXIT \
 	&& export MEDIAQUERY_TEST_MODEL_CACHE="$$models" MEDIAQUERY_TEST_REDIS_URL='$(TEST_REDIS_URL)' \
-		MEDIAQUERY_TEST_AMQP_URL='$(TEST_AMQP_URL)' \
+		MEDIAQUERY_TEST_AMQP_URL='$(TEST_AMQP_URL)' MEDIAQUERY_TEST_MEDIAPIPE_WHEEL='$(POSE_WHEEL)' \
 	&& echo "== pytest, index on SQLite" && { $(BIN)/python -m pytest; sqlite=$$?; } \
 	; echo "== pytest, index on PostgreSQL ($(TEST_DATABASE_URL))" \
 	&& { MEDIAQUERY_TEST_DATABASE_URL='$(TEST_DATABASE_URL)' $(BIN)/python -m pytest; pg=$$?; } \
