@@ -74,6 +74,8 @@ MIN_POSITIVES = 3
 # Landscape's heads replace the taxonomy at 86 % precision, and a label at or above the
 # default minimum is then right far less often than 9 times in 10).
 TARGET_PRECISION = 0.85
+# Each word's head may also take a stricter threshold where that wins the mode choice.
+TARGETS = (TARGET_PRECISION,)
 # How the answer modes are compared: F-beta, 0.5 weighing precision twice as much as recall.
 MODE_BETA = 0.5
 PENALTIES = (3.0, 10.0, 30.0, 100.0, 300.0)
@@ -190,14 +192,16 @@ def average_precision(score: np.ndarray, y: np.ndarray) -> float:
     return float((precision * hits).sum() / max(hits.sum(), 1))
 
 
-def pick_threshold(scores: np.ndarray, y: np.ndarray) -> float:
-    """The lowest score whose pooled out-of-fold precision reaches TARGET_PRECISION."""
+def pick_threshold(scores: np.ndarray, y: np.ndarray, target: float | None = None) -> float:
+    """The lowest score whose pooled out-of-fold precision reaches ``target`` (by default
+    TARGET_PRECISION)."""
+    target = TARGET_PRECISION if target is None else target
     s = scores.ravel()
     t = np.tile(y, scores.shape[0])
     order = np.argsort(-s)
     tp = np.cumsum(t[order])
     precision = tp / np.arange(1, len(s) + 1)
-    ok = np.flatnonzero((precision >= TARGET_PRECISION) & (t[order] == 1))
+    ok = np.flatnonzero((precision >= target) & (t[order] == 1))
     return float(s[order][ok[-1]]) if len(ok) else float(s.max() + 1.0)
 
 
@@ -268,17 +272,23 @@ def choose(x: np.ndarray, y: np.ndarray, tax: np.ndarray, other: np.ndarray) -> 
         oof = out_of_fold(x, y, penalty)
         trials.append((np.mean([average_precision(s, y) for s in oof]), penalty, oof))
     ap, penalty, oof = max(trials, key=lambda t: t[0])
-    threshold = pick_threshold(oof, y)
-    head = oof >= threshold
     yb = y.astype(bool)
     right = oof[:, tax & yb]
-    gate = float(np.quantile(right, 1 - GATE_KEEP)) if right.size else threshold
-    results = {m: f_score(answers(m, oof >= gate if m == "gate" else head, tax, other), yb)
-               for m in MODES}  # fmt: skip
-    allowed = [m for m in MODES if m == "taxonomy" or results[m][1] >= MIN_HEAD_PRECISION]
-    mode = max(allowed, key=lambda m: (round(results[m][2], 3), -MODES.index(m)))
-    if mode == "gate":  # the gate sits at the default minimum confidence
-        threshold = gate
+    best: tuple[tuple[float, int, int], str, float, dict[str, tuple[float, float, float]]] | None
+    best = None
+    for rank, target in enumerate(TARGETS):
+        threshold = pick_threshold(oof, y, target)
+        head = oof >= threshold
+        gate = float(np.quantile(right, 1 - GATE_KEEP)) if right.size else threshold
+        results = {m: f_score(answers(m, oof >= gate if m == "gate" else head, tax, other), yb)
+                   for m in MODES}  # fmt: skip
+        allowed = [m for m in MODES if m == "taxonomy" or results[m][1] >= MIN_HEAD_PRECISION]
+        for m in allowed:
+            key = (round(results[m][2], 3), -MODES.index(m), -rank)
+            if best is None or key > best[0]:
+                best = (key, m, gate if m == "gate" else threshold, results)
+    assert best is not None
+    _, mode, threshold, results = best
     return {"penalty": penalty, "ap": float(ap), "threshold": threshold, "mode": mode,
             "slope": platt_slope(oof, y), "cv": results}  # fmt: skip
 
