@@ -147,6 +147,10 @@ def report(scores: list[WordScore], rel: list[dict[str, Any]], split: str, n: in
         total = row["right"] + row["wrong"]
         print(f"  {row['low']:3.0f}-{row['high']:3.0f}: {total:5d} labels, "
               f"{_pct(row['share_right'])} right")  # fmt: skip
+    right = sum(row["right"] for row in rel)
+    given = sum(row["right"] + row["wrong"] for row in rel)
+    share = f"{100 * right / given:.1f} %" if given else "-"
+    print(f"  at or above the default minimum: {given} labels, {share} right")
 
 
 def main() -> None:
