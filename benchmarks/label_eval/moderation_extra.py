@@ -256,8 +256,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.scan:
         found = scan(args.cache, args.photos, args.out)
-        kept = json.loads(EXTRA.read_text("utf-8")).get("excluded", []) if EXTRA.exists() else []
-        EXTRA.write_text(json.dumps({**found, "excluded": kept}, indent=1) + "\n", "utf-8")
+        # What was looked at by hand (and why some were left out) stays.
+        old = json.loads(EXTRA.read_text("utf-8")) if EXTRA.exists() else {}
+        kept = {k: old[k] for k in ("about", "reviewed", "excluded") if k in old}
+        EXTRA.write_text(json.dumps({**kept, **found}, indent=1) + "\n", "utf-8")
         print(f"{len(found['images'])} images listed; left out: {found['left_out']}")
     elif args.out:
         images, _ = load()
