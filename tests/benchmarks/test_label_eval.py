@@ -157,3 +157,23 @@ def test_photos_are_read_out_of_qt_resource_bundles(
     paths = fetch.fetch(photos, tmp_path / "out", tmp_path / "cache")
     assert paths["y.webp"].read_bytes() == b"zlib bytes" * 50
     assert paths["x.jpg"].read_bytes() == b"plain bytes"
+
+
+def test_moderation_extra_set_keeps_apart_from_the_evaluation_set() -> None:
+    # The wider ordinary set for scripts/calibrate_moderation.py: no photo of the evaluation set
+    # (the test half must not steer the thresholds), each image once, every exclusion explained.
+    sys.path.insert(0, str(LABEL_EVAL))
+    try:
+        extra = importlib.import_module("moderation_extra")
+        fetch = importlib.import_module("fetch")
+    finally:
+        sys.path.remove(str(LABEL_EVAL))
+    images, excluded = extra.load()
+    shas = [i["sha256"] for i in images]
+    assert len(shas) == len(set(shas)) and len(images) >= 1000
+    assert not set(shas) & {p["sha256"] for p in fetch.load_manifest()}
+    assert set(excluded) <= set(shas) and all(excluded.values())
+    for i in images:
+        assert min(i["width"], i["height"]) >= extra.MIN_SIDE, i["path"]
+        assert i["registry"] in ("debian", "pypi") and i["package"] and i["version"], i["path"]
+    assert len({extra.file_name(i) for i in images}) == len(images)

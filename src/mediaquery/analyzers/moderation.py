@@ -47,21 +47,25 @@ TAXONOMY: dict[str, tuple[str, str]] = {
 # threshold is the next 0.05 above, so none of the photos is flagged, and a finding with no
 # other sign of a body needs a step more than one next to a face or another body part.
 MIN_SCORE = 0.65
-ALONE_SCORE = 0.7
 CONTEXT_SCORE = 0.3  # a face or other body part this sure shows a person is in the picture
-# On the 147 calibration photos of benchmarks/label_eval (ordinary photos, none with nudity;
-# scripts/calibrate_moderation.py) the best moderation scores are 0.645 "covered female
-# breast" on a fashion portrait in a strapless dress, next to her face, and 0.497 "exposed male
-# genitalia" on a sea wave, alone. So a Suggestive finding needs SUGGESTIVE_SCORE (the best
-# score plus a 0.05 margin) even next to a face; no ordinary photo of either half is flagged.
-SUGGESTIVE_SCORE = 0.7
+# scripts/calibrate_moderation.py on 4,698 ordinary images (the 415 calibration photos of
+# benchmarks/label_eval and the 4,283 other images, photos, drawings and cut-outs, of the
+# packages they come from, benchmarks/label_eval/moderation_extra.json; none shows nudity or
+# swimwear): the best scores are 0.716 "covered female breast" next to a face (a cartoon woman in
+# an evening dress, opencv-doc), 0.715 "exposed breast" alone (a GIMP layer-mode example: a
+# colour blob over a bird) and 0.477 an exposed part next to a face. Each threshold is the best
+# score it governs plus a 0.05 margin, on a 0.05 grid, never below the earlier 0.65 and 0.7:
+# MIN_SCORE stays; a Suggestive finding next to a face, and any finding alone, need 0.8.
+ALONE_SCORE = 0.8
+SUGGESTIVE_SCORE = 0.8
 
 
 class ModerationAnalyzer(Analyzer):
     """Nudity and suggestive content: labels under Explicit / Non-Explicit Nudity, Suggestive."""
 
     name: ClassVar[str] = "moderation"
-    version: ClassVar[str] = "nudenet320n.3"  # .2: MIN_SCORE 0.65; .3: SUGGESTIVE_SCORE 0.7
+    # .2: MIN_SCORE 0.65; .3: SUGGESTIVE_SCORE 0.7; .4: ALONE_SCORE and SUGGESTIVE_SCORE 0.8
+    version: ClassVar[str] = "nudenet320n.4"
     per_shot: ClassVar[bool] = True
     min_side: ClassVar[int | None] = nudenet_detector.INPUT_SIDE
 
