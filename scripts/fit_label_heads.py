@@ -74,8 +74,12 @@ MIN_POSITIVES = 3
 # Landscape's heads replace the taxonomy at 86 % precision, and a label at or above the
 # default minimum is then right far less often than 9 times in 10).
 TARGET_PRECISION = 0.85
-# Each word's head may also take a stricter threshold where that wins the mode choice.
-TARGETS = (TARGET_PRECISION,)
+# Each word's head may also take a stricter threshold where that wins its mode choice (so
+# Sky's head, at 86 % out of fold at the 85 % target, no longer loses to the taxonomy's Sky).
+# On the 448-photo calibration half, held out (52 words): the 85 % target alone 49 / 79 %,
+# 86.6 % of all answers right; with 92 and 95 % to choose from 49 / 79 %, 87.6 % (on the
+# 360-photo half: 47 / 79 %, 86.5 % against 46 / 80 %, 88.7 %; 85 and 92 % 46 / 80 %, 88.1 %).
+TARGETS = (TARGET_PRECISION, 0.92, 0.95)
 # How the answer modes are compared: F-beta, 0.5 weighing precision twice as much as recall.
 MODE_BETA = 0.5
 PENALTIES = (3.0, 10.0, 30.0, 100.0, 300.0)
