@@ -48,8 +48,8 @@ TAXONOMY: dict[str, tuple[str, str]] = {
 # other sign of a body needs a step more than one next to a face or another body part.
 MIN_SCORE = 0.65
 CONTEXT_SCORE = 0.3  # a face or other body part this sure shows a person is in the picture
-# scripts/calibrate_moderation.py on 4,698 ordinary images (the 415 calibration photos of
-# benchmarks/label_eval and the 4,283 other images, photos, drawings and cut-outs, of the
+# scripts/calibrate_moderation.py on 4,612 ordinary images (the 448 calibration photos of
+# benchmarks/label_eval and the 4,164 other images, photos, drawings and cut-outs, of the
 # packages they come from, benchmarks/label_eval/moderation_extra.json; none shows nudity or
 # swimwear): the best scores are 0.716 "covered female breast" next to a face (a cartoon woman in
 # an evening dress, opencv-doc), 0.715 "exposed breast" alone (a GIMP layer-mode example: a
