@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from mediaquery.runtime.boxes import nms
+
 SIDE = 224  # the model's input, square
 # SSD anchors, one group per distinct stride: cells of STRIDE px with PER_CELL anchors each.
 # The options are 5 layers of strides 8, 16, 32, 32, 32 with one aspect ratio plus an
@@ -96,12 +98,8 @@ def decode(boxes: np.ndarray, scores: np.ndarray, floor: float) -> list[Pose]:
     hips, rim = points[:, 0], points[:, 1]
     radius = np.hypot(*(rim - hips).T)
     bodies = np.concatenate([hips - radius[:, None], hips + radius[:, None]], axis=1)
-    out: list[Pose] = []
-    for i in np.argsort(-prob[keep]):
-        head = _box(heads[i])
-        if all(_iou(head, p.head) < SUPPRESS_IOU for p in out):
-            out.append(Pose(float(prob[keep][i]), head, _box(bodies[i])))
-    return out
+    kept = nms(heads, prob[keep], SUPPRESS_IOU)  # overlapping heads are one person
+    return [Pose(float(prob[keep][i]), _box(heads[i]), _box(bodies[i])) for i in kept]
 
 
 def _box(row: np.ndarray) -> tuple[float, float, float, float]:
@@ -148,19 +146,3 @@ class PoseDetector:
             return (ox + b[0] * side, oy + b[1] * side, ox + b[2] * side, oy + b[3] * side)
 
         return [Pose(p.score, px(p.head), px(p.body)) for p in decode(boxes, scores, floor)]
-
-
-def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
-    iw = min(a[2], b[2]) - max(a[0], b[0])
-    ih = min(a[3], b[3]) - max(a[1], b[1])
-    if iw <= 0 or ih <= 0:
-        return 0.0
-    inter = iw * ih
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
-@cache
-def detector(path: Path, threads: int = 1) -> PoseDetector:
-    """One detector per model file and thread count in this process."""
-    return PoseDetector(path, threads)
