@@ -131,7 +131,18 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, penalty: float, iters: int = 50) -> np.ndarray:
     """L2 logistic regression by Newton steps. The last column of ``x`` is the intercept
-    (a large constant, so the penalty barely touches it)."""
+    (a large constant, so the penalty barely touches it).
+
+    With fewer photos than inputs (every fold of the cross-validation), the penalised
+    solution lies in the span of the photos: the fit runs on their n coordinates in that span
+    and is rotated back, the same weights for an n x n instead of a d x d Newton system."""
+    if x.shape[0] < x.shape[1]:
+        u, s, vt = np.linalg.svd(x, full_matrices=False)
+        return vt.T @ _newton(u * s, y, penalty, iters)
+    return _newton(x, y, penalty, iters)
+
+
+def _newton(x: np.ndarray, y: np.ndarray, penalty: float, iters: int) -> np.ndarray:
     w = np.zeros(x.shape[1])
     for _ in range(iters):
         p = _sigmoid(x @ w)

@@ -42,6 +42,18 @@ def test_a_head_separates_what_it_was_fitted_on(fit: ModuleType) -> None:
     np.testing.assert_allclose(runtime + heads.bias[0], score, atol=1e-3)
 
 
+def test_a_fold_with_fewer_photos_than_inputs_gets_the_full_fit(fit: ModuleType) -> None:
+    # The fit in the span of the photos must give the weights a Newton fit on every input
+    # gives (the quick path every cross-validation fold takes).
+    rng = np.random.default_rng(11)
+    x = np.hstack([rng.normal(size=(40, 90)), np.full((40, 1), 10.0)])
+    y = (x[:, 0] - x[:, 5] > 0).astype(float)
+    quick = fit.fit_logistic(x, y, penalty=10.0)
+    full = fit._newton(x, y, 10.0, 50)
+    np.testing.assert_allclose(quick, full, atol=1e-8)
+    assert fit.average_precision(x @ quick, y) > 0.95
+
+
 def test_the_threshold_is_the_lowest_score_at_the_target_precision(
     fit: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
