@@ -100,3 +100,41 @@ def test_the_written_heads_answer_at_run_time_as_fitted(
     found = heads.confidences(outputs, stats)[:, 0] >= DEFAULT_MIN
     assert (found & sky).sum() >= 0.9 * sky.sum()
     assert (found & ~sky).sum() <= 0.1 * found.sum()
+
+
+def test_person_gets_a_joined_head_and_only_refits_one_word(
+    fit: ModuleType, tmp_path: Path
+) -> None:
+    """Person, which `people` answers, gets a head that adds to the taxonomy's Person and
+    yields to Animal; ``--only person`` refits it and leaves the other heads as they were."""
+    rng = np.random.default_rng(5)
+    n = 80
+    sky, person = rng.random(n) < 0.4, rng.random(n) < 0.4
+    peak = rng.random((n, 1280)) * 2
+    peak[:, :200] += np.where(sky, 3.0, 0.0)[:, None]
+    peak[:, 200:400] += np.where(person, 3.0, 0.0)[:, None]
+    photos = [{"id": f"p{i}.jpg", "split": "calibration",
+               "words": ["sky"] * bool(s) + ["person"] * bool(p)}
+              for i, (s, p) in enumerate(zip(sky, person, strict=True))]  # fmt: skip
+    (tmp_path / "manifest.json").write_text(json.dumps({"photos": photos}))
+    (tmp_path / "words.json").write_text(json.dumps({"sky": "scenes", "person": "people"}))
+    outputs = {"features": rng.random((n, 1280)), "features_max": peak}
+    np.savez(tmp_path / "f.npz", keys=np.array([p["id"] for p in photos]),
+             stats=rng.random((n, len(STAT_NAMES))), probs=np.full((n, 1000), 1e-3),
+             **outputs)  # fmt: skip
+    out = tmp_path / "heads.json"
+    args = ["fit", "--manifest", str(tmp_path / "manifest.json"),
+            "--features", str(tmp_path / "f.npz"), "--out", str(out)]  # fmt: skip
+    assert fit.main(args) == 0
+    first = json.loads(out.read_text())
+    heads = {h["word"]: h for h in first["heads"]}
+    assert heads["person"]["label"] == "Person" and heads["person"]["mode"] == "max"
+    assert heads["person"]["unless"] == ["Animal"]
+    assert "unless" not in heads["sky"]
+    assert heads["person"]["cv_precision"] >= fit.JOINED_HEADS["person"][0]
+    del first["heads"][[h["word"] for h in first["heads"]].index("person")]
+    out.write_text(json.dumps(first))  # as if person had never been fitted
+    assert fit.main([*args, "--only", "person"]) == 0
+    again = json.loads(out.read_text())
+    assert [h["word"] for h in again["heads"]] == ["person", "sky"]
+    assert again["heads"][1] == heads["sky"] and again["heads"][0] == heads["person"]

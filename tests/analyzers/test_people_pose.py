@@ -110,6 +110,7 @@ def test_a_faint_face_and_a_pose_together_are_a_person(
         "gcompris-erase-gibbon.webp",  # pose 0.85
         "gcompris-erase-calf.webp",  # pose 0.55 with a NudeNet "face" of 0.60
         "gcompris-erase-spoonbills.webp",
+        "gcompris-erase-swans.webp",
     ],
 )
 def test_animals_are_no_people_with_the_pose_detector(posed: PeopleAnalyzer, name: str) -> None:

@@ -102,3 +102,19 @@ def test_full_item_has_confidence_parents_and_provenance(seeded: TestClient) -> 
     assert [a["analyzer"] for a in item["analyses"]] == ["labels"]
     low = seeded.get("/v1/media/pets/cat.jpg", params={"min_confidence": 0}).json()["labels"]
     assert len(low) > len(item["labels"])
+
+
+def test_a_label_two_analyzers_give_is_listed_once(
+    make_settings: Callable[..., Settings], photos: dict[str, bytes]
+) -> None:
+    app: FastAPI = create_app(make_settings(analyzers=["labels", "people"]), background=False)
+    with TestClient(app) as client:
+        assert client.put("/v1/media/astronaut.jpg", content=photos["astronaut.jpg"]).status_code
+        Worker(app.state.ctx).run(burst=True)
+        full = client.get("/v1/media/astronaut.jpg", params={"min_confidence": 0}).json()
+        by = {x["analyzer"] for x in full["labels"] if x["name"] == "Person"}
+        assert by == {"labels", "people"}  # the face and body, and the embedding's head
+        seed = client.get("/api/astronaut.jpg").json()["labels"]
+        assert seed.count("Person") == 1 and len(seed) == len(set(seed))
+        listed = client.get("/api/").json()[0]["labels"]
+        assert listed.count("Person") == 1 and len(listed) == len(set(listed))

@@ -10,7 +10,10 @@ blue or grey at the top), and a slope that maps its score to a confidence, so th
 head's threshold for 85 % cross-validated precision sits at the default minimum confidence
 (25). A head replaces the taxonomy's label of that name, adds to it (the stronger wins) or
 gates it (the taxonomy's label stays only where the head does not rule it out), whichever
-scored best in cross-validation. Costs one small matrix product per batch.
+scored best in cross-validation. A head may name labels it yields to ("unless"): its label is
+not added where one of them is at the default minimum (Person's head on the embedding, which
+the people analyzer's detectors miss on side views and crowds, is muted where the photo is an
+Animal's: a swan family scored as high as people do). Costs one small matrix product per batch.
 """
 
 from __future__ import annotations
@@ -133,6 +136,8 @@ class Heads:
     bias: np.ndarray
     slope: np.ndarray
     threshold: np.ndarray
+    # per head, labels at or above DEFAULT_MIN (after the other heads) that mute its own label
+    unless: tuple[tuple[str, ...], ...] = ()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Heads:
@@ -156,6 +161,7 @@ class Heads:
             bias=np.array([h["bias"] for h in heads], dtype=np.float32),
             slope=np.array([h["slope"] for h in heads], dtype=np.float32),
             threshold=np.array([h["threshold"] for h in heads], dtype=np.float32),
+            unless=tuple(tuple(h.get("unless", ())) for h in heads),
         )
 
     def confidences(self, outputs: Mapping[str, np.ndarray], stats: np.ndarray) -> np.ndarray:
@@ -181,7 +187,10 @@ def apply_heads(
 ) -> list[LabelFinding]:
     """The taxonomy's labels of one image with its head confidences merged in."""
     by_name = {lab.name: lab for lab in labels}
-    for name, mode, c in zip(heads.names, heads.modes, conf.tolist(), strict=True):
+    unless = heads.unless or ((),) * len(heads.names)
+    rows = list(zip(heads.names, heads.modes, conf.tolist(), unless, strict=True))
+    # Heads that yield to other labels go last, when those labels are settled.
+    for name, mode, c, blockers in sorted(rows, key=lambda row: bool(row[3])):
         old = by_name.pop(name, None)
         if mode == "gate":
             if old is not None and c >= DEFAULT_MIN:
@@ -190,7 +199,10 @@ def apply_heads(
         if mode == "max" and old is not None and old.confidence >= c:
             by_name[name] = old
             continue
-        if c < floor:
+        muted = any(b in by_name and by_name[b].confidence >= DEFAULT_MIN for b in blockers)
+        if c < floor or muted:
+            if old is not None and mode == "max":
+                by_name[name] = old
             continue
         j = taxonomy.index.get(name)
         by_name[name] = LabelFinding(

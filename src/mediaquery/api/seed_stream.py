@@ -14,9 +14,16 @@ from mediaquery.index.repo import MediaRow
 PAGE_SIZE = 1000
 
 
+def seed_labels(row: MediaRow) -> list[str]:
+    """The row's label names, strongest first, each once: two analyzers may name the same
+    label (`people`'s Person with boxes, `labels`' Person from the embedding), the sample
+    lists names."""
+    return list(dict.fromkeys(x["name"] for x in row.labels))
+
+
 def seed_item_json(row: MediaRow) -> str:
     """One item as FastAPI's JSONResponse renders a SeedItem (compact, UTF-8 kept)."""
-    item = {"name": row.name, "type": row.type, "labels": [x["name"] for x in row.labels]}
+    item = {"name": row.name, "type": row.type, "labels": seed_labels(row)}
     return json.dumps(item, ensure_ascii=False, separators=(",", ":"))
 
 

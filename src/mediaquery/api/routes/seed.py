@@ -12,7 +12,7 @@ from mediaquery.api.deps import ConnDep, CtxDep
 from mediaquery.api.filters import AnyCase
 from mediaquery.api.items import load_item
 from mediaquery.api.schemas import SeedItem
-from mediaquery.api.seed_stream import read_page, seed_json_chunks
+from mediaquery.api.seed_stream import read_page, seed_json_chunks, seed_labels
 from mediaquery.index.query import MediaFilter
 
 router = APIRouter(prefix="/api", tags=["seed-compatible"])
@@ -46,4 +46,4 @@ def list_seed(
 def get_seed(ctx: CtxDep, conn: ConnDep, name: str) -> SeedItem:
     """One media item by name."""
     row = load_item(conn, name, ctx.settings.labels.default_min_confidence)
-    return SeedItem(name=row.name, type=row.type, labels=[x["name"] for x in row.labels])
+    return SeedItem(name=row.name, type=row.type, labels=seed_labels(row))
