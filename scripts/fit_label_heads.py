@@ -300,10 +300,13 @@ def choose(
     y: np.ndarray,
     tax: np.ndarray,
     other: np.ndarray,
-    targets: tuple[float, ...] = TARGETS,
-    modes: tuple[str, ...] = MODES,
+    targets: tuple[float, ...] | None = None,
+    modes: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
-    """Cross-validate one word's head: penalty, threshold, slope and the best of ``modes``."""
+    """Cross-validate one word's head: penalty, threshold, slope and the best of ``modes``
+    (by default every mode of MODES, with the thresholds of TARGETS)."""
+    targets = TARGETS if targets is None else targets
+    modes = MODES if modes is None else modes
     trials = []
     for penalty in PENALTIES:
         oof = out_of_fold(x, y, penalty)

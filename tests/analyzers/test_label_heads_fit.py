@@ -138,3 +138,28 @@ def test_person_gets_a_joined_head_and_only_refits_one_word(
     again = json.loads(out.read_text())
     assert [h["word"] for h in again["heads"]] == ["person", "sky"]
     assert again["heads"][1] == heads["sky"] and again["heads"][0] == heads["person"]
+
+
+def test_choice_variants_reuse_each_fit_and_restrict_the_modes(fit: ModuleType) -> None:
+    # compare_head_choices.py scores other choices on the same fits: each fit runs once, and
+    # a variant's modes option keeps the choice to those modes.
+    sys.path.insert(0, str(Path(__file__).parents[2] / "scripts"))
+    try:
+        compare = importlib.import_module("compare_head_choices")
+    finally:
+        sys.path.pop(0)
+    calls = []
+
+    def counted(x: np.ndarray, y: np.ndarray, penalty: float) -> np.ndarray:
+        calls.append(penalty)
+        return fit.out_of_fold(x, y, penalty)
+
+    once = compare.memoised(counted)
+    rng = np.random.default_rng(3)
+    x = np.hstack([rng.normal(size=(50, 20)), np.full((50, 1), 10.0)])
+    y = (x[:, 0] > 0.5).astype(float)
+    np.testing.assert_array_equal(once(x, y, 10.0), once(x.copy(), y, 10.0))
+    assert calls == [10.0]
+    tax = np.zeros(50, dtype=bool)
+    chosen = fit.choose(x, y, tax, tax, modes=("taxonomy", "max"))
+    assert chosen["mode"] in ("taxonomy", "max")
