@@ -28,6 +28,15 @@ class Box:
     width: float
     height: float
 
+    def pixels(self, w: int, h: int) -> tuple[int, int, int, int]:
+        """(left, top, right, bottom) in whole pixels of a w x h image."""
+        return (
+            round(self.left * w),
+            round(self.top * h),
+            round((self.left + self.width) * w),
+            round((self.top + self.height) * h),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class LabelFinding:

@@ -18,7 +18,7 @@ from PIL import Image
 from mediaquery.analyzers import face_boxes
 from mediaquery.analyzers.base import Analyzer
 from mediaquery.analyzers.people import PeopleAnalyzer
-from mediaquery.domain import Box, Findings
+from mediaquery.domain import Findings
 from mediaquery.runtime import dlib_faces
 
 # Faces smaller than this (pixels, shorter side of the box) give embeddings too blurred to
@@ -62,7 +62,7 @@ class FacesAnalyzer(Analyzer):
         kept = sorted(kept, key=lambda f: -f[1])[:MAX_FACES]
         crops = []
         for b, _ in kept:  # only the pixels around each face: no copy of the whole photo
-            region, box = dlib_faces.crop_around(w, h, _pixels(b, w, h))
+            region, box = dlib_faces.crop_around(w, h, b.pixels(w, h))
             crops.append((np.asarray(image.crop(region).convert("RGB")), box))
         vectors = self._encoder.encode_crops(crops)
         faces = [
@@ -70,12 +70,3 @@ class FacesAnalyzer(Analyzer):
             for (b, s), v in zip(kept, vectors, strict=True)
         ]
         return Findings(analyzer=self.name, version=self.version, extra={EXTRA_KEY: faces})
-
-
-def _pixels(box: Box, w: int, h: int) -> tuple[int, int, int, int]:
-    return (
-        round(box.left * w),
-        round(box.top * h),
-        round((box.left + box.width) * w),
-        round((box.top + box.height) * h),
-    )

@@ -151,9 +151,7 @@ def passes_skin_guard(skin: float, coloured: float) -> bool:
 
 def skin_shares(image: Image.Image, box: Box) -> tuple[float, float]:
     """The shares (0-1) of the box's pixels that are skin-coloured and that have any colour."""
-    w, h = image.size
-    left, top = round(box.left * w), round(box.top * h)
-    right, bottom = round((box.left + box.width) * w), round((box.top + box.height) * h)
+    left, top, right, bottom = box.pixels(*image.size)
     if right <= left or bottom <= top:
         return 0.0, 0.0
     crop = image.crop((left, top, right, bottom)).convert("RGB")
