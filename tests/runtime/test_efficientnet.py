@@ -1,4 +1,5 @@
-"""EfficientNet-Lite0 on ONNX Runtime: weights reader, graph, preprocessing, real photos."""
+"""EfficientNet-Lite0 and -Lite2 on ONNX Runtime: weights reader, graph, preprocessing, real
+photos."""
 
 from __future__ import annotations
 
@@ -14,12 +15,15 @@ import pytest
 from PIL import Image
 
 from mediaquery.runtime.efficientnet import (
+    LITE0,
+    LITE2,
     NUM_CLASSES,
     NUM_FEATURES,
     ensure_model,
     pool_views,
     preprocess,
     preprocess_views,
+    stride2_blocks,
     view_count,
     weights_path,
 )
@@ -222,6 +226,29 @@ def test_matches_pytorch_reference(model: OnnxModel) -> None:
     np.testing.assert_allclose(out["features"], features, rtol=0, atol=1e-4)
     for i, name in enumerate(names):
         assert top(out["probs"][i], 3) == top(probs[i], 3), name
+
+
+@pytest.fixture(scope="module")
+def lite2(tmp_path_factory: pytest.TempPathFactory) -> OnnxModel:
+    return OnnxModel(ensure_model(tmp_path_factory.mktemp("lite2-cache"), LITE2), threads=2)
+
+
+def test_the_builder_reads_each_variants_blocks_and_strides_from_its_weights() -> None:
+    # Lite0's stages open at blocks 0, 1, 3, 5, 8, 11, 15; Lite2 (depth x1.2) repeats more
+    assert stride2_blocks(load_state_dict(weights_path(LITE0))) == (16, {1, 3, 5, 11})
+    assert stride2_blocks(load_state_dict(weights_path(LITE2))) == (21, {1, 4, 7, 15})
+    assert preprocess(photo("chelsea"), LITE2).shape == (3, 260, 260)
+
+
+@pytest.mark.model
+def test_lite2_matches_pytorch_reference(lite2: OnnxModel) -> None:
+    with np.load(REFERENCE.with_name("efficientnet_lite2_reference.npz")) as reference:
+        names = [str(n) for n in reference["photos"]]
+        probs, features = reference["probs"], reference["features"]
+    out = lite2.run({"pixels": np.stack([preprocess(photo(n), LITE2) for n in names])})
+    np.testing.assert_allclose(out["probs"], probs, rtol=0, atol=1e-4)
+    np.testing.assert_allclose(out["features"], features, rtol=0, atol=1e-4)
+    assert top(out["probs"][names.index("chelsea")], 1)[0] in {TABBY, TIGER_CAT, EGYPTIAN_CAT}
 
 
 # --- the max-pooled output -----------------------------------------------------------

