@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -27,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 import fit_label_heads as fit  # noqa: E402  (sets the BLAS threads before numpy works)
-from calibrate_labels import OTHER_ANALYZERS, calibration_half, read_manifest  # noqa: E402
+from calibrate_labels import OTHER_ANALYZERS  # noqa: E402
 
 # Module settings of fit_label_heads each variant changes (in lower case: the options of its
 # ``choose``); the first is what ships.
@@ -62,8 +61,6 @@ def memoised(fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from mediaquery.analyzers.label_heads import STAT_NAMES, head_inputs
-
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--manifest", type=Path, required=True)
     ap.add_argument("--features", type=Path, required=True, help="fit_label_heads.py features")
@@ -72,19 +69,8 @@ def main(argv: list[str] | None = None) -> int:
 
     fit.out_of_fold = memoised(fit.out_of_fold)  # type: ignore[assignment]
     fit.fit_logistic = memoised(fit.fit_logistic)  # type: ignore[assignment]
-    data = np.load(args.features)
-    order = {str(k): i for i, k in enumerate(data["keys"])}
-    photos = [p for p in calibration_half(read_manifest(args.manifest)) if p.key in order]
-    rows = [order[p.key] for p in photos]
-    outputs = {name: data[name][rows] for name in fit.INPUTS}
-    raw = head_inputs(outputs, fit.INPUTS, data["stats"][rows], fit.TRANSFORM).astype(np.float64)
-    n_stats = len(STAT_NAMES)
-    keep = np.ones(raw.shape[1], dtype=bool)
-    keep[raw.shape[1] - n_stats + np.array([STAT_NAMES.index(n) for n in fit.OPTIONAL_STATS])] = (
-        False
-    )
-    hits = fit.word_hits(data["probs"][rows])
-    vocabulary = json.loads((args.manifest.parent / "words.json").read_text(encoding="utf-8"))
+    cal = fit.load_calibration(args.manifest, args.features, fit.INPUTS, fit.TRANSFORM)
+    photos, raw, keep, n_stats, hits, vocabulary = cal[:6]
     words = sorted(set(vocabulary) - OTHER_ANALYZERS)
     if args.words:
         words = [w for w in words if w in set(args.words.split(","))]

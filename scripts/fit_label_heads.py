@@ -48,7 +48,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 # The fits are small (about 150 x 150): threaded BLAS only spins, and on a busy machine
 # it made a fit 50x slower. Set before numpy loads.
@@ -392,21 +392,47 @@ def held_out(
     return counts
 
 
-def cmd_fit(args: argparse.Namespace) -> int:
+class Calibration(NamedTuple):
+    """The calibration half's photos in a features file, as the heads read them."""
+
+    photos: list[Any]  # calibrate_labels' photos, in the order of the rows below
+    raw: np.ndarray  # [photos, inputs]: the named model outputs, transformed, and the statistics
+    keep: np.ndarray  # which inputs are no OPTIONAL_STATS
+    n_stats: int
+    hits: Callable[..., np.ndarray]  # word_hits on the photos' class probabilities
+    vocabulary: dict[str, str]  # word -> category (the evaluation's words.json)
+    views: list[str]
+
+
+def load_calibration(
+    manifest: Path, features: Path, inputs: tuple[str, ...], transform: str
+) -> Calibration:
+    """The photos of ``features`` that are in the manifest's calibration half, and their head
+    inputs (``inputs`` transformed by ``transform``, then the image statistics)."""
     from mediaquery.analyzers.label_heads import STAT_NAMES, head_inputs
 
-    data = np.load(args.features)
+    data = np.load(features)
     order = {str(k): i for i, k in enumerate(data["keys"])}
-    photos = [p for p in calibration_half(read_manifest(args.manifest)) if p.key in order]
+    photos = [p for p in calibration_half(read_manifest(manifest)) if p.key in order]
     rows = [order[p.key] for p in photos]
-    inputs = tuple(args.inputs.split(","))
     outputs = {name: data[name][rows] for name in inputs}
-    raw = head_inputs(outputs, inputs, data["stats"][rows], args.transform).astype(np.float64)
+    raw = head_inputs(outputs, inputs, data["stats"][rows], transform).astype(np.float64)
     n_stats = len(STAT_NAMES)
-    keep = np.ones(raw.shape[1], dtype=bool)  # every input but the optional statistics
+    keep = np.ones(raw.shape[1], dtype=bool)
     keep[raw.shape[1] - n_stats + np.array([STAT_NAMES.index(n) for n in OPTIONAL_STATS])] = False
-    hits = word_hits(data["probs"][rows])
-    vocabulary = json.loads((args.manifest.parent / "words.json").read_text(encoding="utf-8"))
+    vocabulary = json.loads((manifest.parent / "words.json").read_text(encoding="utf-8"))
+    views = [str(v) for v in data["views"]] if "views" in data else ["centre"]
+    return Calibration(
+        photos, raw, keep, n_stats, word_hits(data["probs"][rows]), vocabulary, views
+    )
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    from mediaquery.analyzers.label_heads import STAT_NAMES
+
+    inputs = tuple(args.inputs.split(","))
+    cal = load_calibration(args.manifest, args.features, inputs, args.transform)
+    photos, raw, keep, n_stats, hits, vocabulary = cal[:6]
     print(f"{len(photos)} calibration photos; out-of-fold figures ({REPEATS}x{FOLDS}-fold)")
     print(f"{'word':<13}{'pos':>4}  {'taxonomy r/p':>13}  {'head r/p':>10}  {'max r/p':>10}"
           f"  {'gate r/p':>10}"
@@ -464,7 +490,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     out = {
         "source": f"scripts/fit_label_heads.py on {len(photos)} calibration-half photos of "
         f"{args.manifest.name}",
-        "views": [str(v) for v in data["views"]] if "views" in data else ["centre"],
+        "views": cal.views,
         "inputs": list(inputs),
         "transform": args.transform,
         "stats": list(STAT_NAMES),

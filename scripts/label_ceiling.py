@@ -22,7 +22,6 @@ photos::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -34,7 +33,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 import fit_label_heads as heads  # noqa: E402
-from calibrate_labels import OTHER_ANALYZERS, calibration_half, read_manifest  # noqa: E402
+from calibrate_labels import OTHER_ANALYZERS  # noqa: E402
 
 PRECISION = 0.90
 PENALTIES = (10.0, 30.0, 100.0, 300.0)
@@ -65,8 +64,6 @@ def out_of_fold(x: np.ndarray, y: np.ndarray, penalty: float, folds: int) -> np.
 
 def main(argv: list[str] | None = None) -> int:
     global PRECISION
-    from mediaquery.analyzers.label_heads import STAT_NAMES, head_inputs
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--manifest", type=Path, required=True)
     parser.add_argument("--features", type=Path, required=True)
@@ -76,21 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     PRECISION = args.precision
 
-    data = np.load(args.features)
-    order = {str(k): i for i, k in enumerate(data["keys"])}
-    photos = [p for p in calibration_half(read_manifest(args.manifest)) if p.key in order]
-    rows = [order[p.key] for p in photos]
-    inputs = tuple(args.inputs.split(","))
-    outputs = {name: data[name][rows] for name in inputs}
-    raw = head_inputs(outputs, inputs, data["stats"][rows], heads.TRANSFORM)
-    raw = raw.astype(np.float64)
-    n_stats = len(STAT_NAMES)
-    keep = np.ones(raw.shape[1], dtype=bool)
-    keep[raw.shape[1] - n_stats + np.array([STAT_NAMES.index(n) for n in heads.OPTIONAL_STATS])] = (
-        False
+    cal = heads.load_calibration(
+        args.manifest, args.features, tuple(args.inputs.split(",")), heads.TRANSFORM
     )
-    hits = heads.word_hits(data["probs"][rows])
-    vocabulary = json.loads((args.manifest.parent / "words.json").read_text(encoding="utf-8"))
+    photos, raw, keep, n_stats, hits, vocabulary = cal[:6]
     folds = [int(f) for f in args.folds.split(",")]
     words = sorted(set(vocabulary) - OTHER_ANALYZERS | set(heads.JOINED_HEADS))
     print(f"{len(photos)} calibration photos; most recall at >= {100 * PRECISION:.0f} % precision,")
