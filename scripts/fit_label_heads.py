@@ -222,16 +222,20 @@ class Design:
         return coef, float(w[-1] * self.INTERCEPT - coef @ self.mean)
 
 
-def out_of_fold(x: np.ndarray, y: np.ndarray, penalty: float) -> np.ndarray:
-    """[REPEATS, n] out-of-fold scores from repeated stratified k-fold."""
-    scores = np.zeros((REPEATS, len(y)))
-    for rep in range(REPEATS):
+def out_of_fold(
+    x: np.ndarray, y: np.ndarray, penalty: float, folds: int = 0, repeats: int = 0
+) -> np.ndarray:
+    """[repeats, n] out-of-fold scores from repeated stratified k-fold (by default REPEATS
+    times FOLDS folds)."""
+    folds, repeats = folds or FOLDS, repeats or REPEATS
+    scores = np.zeros((repeats, len(y)))
+    for rep in range(repeats):
         rng = np.random.default_rng(1000 + rep)
         fold = np.zeros(len(y), dtype=int)
         for cls in (0, 1):
             idx = rng.permutation(np.flatnonzero(y == cls))
-            fold[idx] = np.arange(len(idx)) % FOLDS
-        for k in range(FOLDS):
+            fold[idx] = np.arange(len(idx)) % folds
+        for k in range(folds):
             train, test = fold != k, fold == k
             scores[rep, test] = x[test] @ fit_logistic(x[train], y[train], penalty)
     return scores

@@ -57,11 +57,6 @@ def best_recall(score: np.ndarray, y: np.ndarray, base: np.ndarray) -> float:
     return float(best / t.sum())
 
 
-def out_of_fold(x: np.ndarray, y: np.ndarray, penalty: float, folds: int) -> np.ndarray:
-    heads.FOLDS, heads.REPEATS = folds, REPEATS
-    return heads.out_of_fold(x, y, penalty)
-
-
 def main(argv: list[str] | None = None) -> int:
     global PRECISION
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -99,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         alone = (tax & pos).sum() / pos.sum() if (tax & pos).sum() >= PRECISION * tax.sum() else 0.0
         row = [float(alone)]
         for f in folds:
-            scores = {pen: out_of_fold(x, y, pen, f) for pen in PENALTIES}
+            scores = {pen: heads.out_of_fold(x, y, pen, f, REPEATS) for pen in PENALTIES}
             pen = max(PENALTIES, key=lambda q: heads.average_precision(scores[q].mean(0), y))
             gated = np.where(tax, scores[pen], -np.inf)  # the head only vets the taxonomy
             tries = [(scores[pen], tax), (scores[pen], none), (gated, none)]

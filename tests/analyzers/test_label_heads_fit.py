@@ -193,3 +193,5 @@ def test_the_ceiling_finds_a_separable_word_and_not_a_random_one(
     rows = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines()}
     assert rows["sky"][2:] == ["100", "100"]  # positives, taxonomy, 2 folds, 5 folds
     assert all(int(r) < 50 for r in rows["sea"][2:])
+    # its fold counts are its own: fit_label_heads' settings are as they were
+    assert (ceiling.heads.FOLDS, ceiling.heads.REPEATS) == (5, 4)
